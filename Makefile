@@ -1,0 +1,48 @@
+# Every target sets itself up: .venv is (re)built when missing or older than pyproject.toml.
+PY      := .venv/bin/python
+VENV    := .venv/.installed
+PORT    ?= 0
+
+.PHONY: lab demo test lint typecheck pytest bench slides figures chromium clean
+
+$(VENV): pyproject.toml
+	python3 -m venv .venv
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(VENV)
+
+lab: $(VENV)
+	.venv/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) --notebook-dir=notebooks
+
+demo: $(VENV)
+	.venv/bin/durasim demo
+
+test: $(VENV) chromium lint typecheck pytest
+
+lint: $(VENV)
+	.venv/bin/ruff check durasim tests benchmarks
+
+typecheck: $(VENV)
+	.venv/bin/mypy
+
+pytest: $(VENV)
+	HYPOTHESIS_PROFILE=ci .venv/bin/python -m pytest tests -p no:cacheprovider
+
+# Browser tests use Debian's chromium (never a downloaded browser); install it when missing.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "warning: could not install chromium; browser tests will be skipped with the reason"; }
+
+bench: $(VENV)
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; MPLBACKEND=Agg $(PY) $$b || exit 1; done
+
+slides: $(VENV)
+	$(PY) -m durasim.slides build
+
+figures: $(VENV)
+	.venv/bin/durasim figures --out figures
+
+clean:
+	rm -rf .venv slides/build figures durasim-demo

@@ -1,0 +1,1 @@
+"""The durable-execution engine: histories, workflows, the service side and the worker."""

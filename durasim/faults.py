@@ -1,0 +1,297 @@
+"""Faults as data: a FaultPlan is a list of frozen dataclasses.
+
+Because a plan is plain data it can be written to JSON, typed by a student in a widget,
+generated and shrunk by hypothesis, and replayed: the same plan and seed always produce the
+same run. Validation happens when a fault is built, so a bad plan fails loudly with a
+:class:`~durasim.errors.FaultPlanError` that names the fault and the field.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, fields
+from typing import Any, ClassVar, Literal
+
+from durasim.errors import FaultPlanError
+
+When = Literal["before_effect", "after_effect"]
+WHENS: tuple[str, ...] = ("before_effect", "after_effect")
+
+
+def _fail(fault: object, field: str, problem: str) -> FaultPlanError:
+    return FaultPlanError(f"{type(fault).__name__}.{field}: {problem}")
+
+
+def _check_time(fault: object, field: str, value: object, *, allow_none: bool = True) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _fail(fault, field, f"must be a number of seconds, got {value!r}")
+    if not math.isfinite(value) or value < 0:
+        raise _fail(fault, field, f"must be a finite number >= 0, got {value!r}")
+
+
+def _check_name(fault: object, field: str, value: object, *, allow_none: bool = True) -> None:
+    if value is None and allow_none:
+        return
+    if not isinstance(value, str) or not value:
+        raise _fail(fault, field, f"must be a non-empty string, got {value!r}")
+
+
+def _check_count(fault: object, field: str, value: object, *, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise _fail(fault, field, f"must be an integer >= {minimum}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Crash:
+    """Crash a node: it loses its memory; it comes back ``restart_after`` seconds later.
+
+    Exactly one trigger: ``at_step`` (a business step of the scenario, by number or name),
+    ``after_events`` (after the workflow history has that many events) or ``at_time``.
+    ``node=None`` means "the node executing that step". ``when`` says whether the crash
+    comes before the step's effect commits or after it, before its completion is recorded
+    or acknowledged. ``restart_after=None`` means the node never comes back.
+    """
+
+    node: str | None = None
+    at_step: int | str | None = None
+    after_events: int | None = None
+    at_time: float | None = None
+    when: When = "before_effect"
+    restart_after: float | None = 1.0
+
+    def __post_init__(self) -> None:
+        _check_name(self, "node", self.node)
+        triggers = [n for n in ("at_step", "after_events", "at_time")
+                    if getattr(self, n) is not None]
+        if len(triggers) != 1:
+            got = " and ".join(triggers) if triggers else "none"
+            raise _fail(self, "at_step", f"give exactly one trigger of at_step, after_events, "
+                        f"at_time (got {got})")
+        if self.at_step is not None:
+            if isinstance(self.at_step, bool) or not isinstance(self.at_step, int | str):
+                raise _fail(self, "at_step", f"must be a step number or name, got {self.at_step!r}")
+            if isinstance(self.at_step, int) and self.at_step < 1:
+                raise _fail(self, "at_step", f"steps are numbered from 1, got {self.at_step}")
+            if isinstance(self.at_step, str) and not self.at_step:
+                raise _fail(self, "at_step", "must not be empty")
+        if self.after_events is not None:
+            _check_count(self, "after_events", self.after_events)
+        _check_time(self, "at_time", self.at_time)
+        if self.when not in WHENS:
+            raise _fail(self, "when",
+                        f"must be 'before_effect' or 'after_effect', got {self.when!r}")
+        _check_time(self, "restart_after", self.restart_after)
+
+
+@dataclass(frozen=True)
+class _MessageFault:
+    """Matches the ``nth`` message (from 1) whose kind, sender, receiver and step fit.
+
+    ``message`` is the message's kind ("deposit", "ActivityTask", ...); None matches any.
+    """
+
+    message: str | None = None
+    src: str | None = None
+    dst: str | None = None
+    step: int | str | None = None
+    nth: int = 1
+
+    def __post_init__(self) -> None:
+        for name in ("message", "src", "dst"):
+            _check_name(self, name, getattr(self, name))
+        if self.step is not None and (isinstance(self.step, bool)
+                                      or not isinstance(self.step, int | str)):
+            raise _fail(self, "step", f"must be a step number or name, got {self.step!r}")
+        _check_count(self, "nth", self.nth)
+
+    def matches(self, kind: str, src: str, dst: str, step: int | str | None) -> bool:
+        """True when a message with these properties fits this fault's filters."""
+        return ((self.message is None or self.message == kind)
+                and (self.src is None or self.src == src)
+                and (self.dst is None or self.dst == dst)
+                and (self.step is None or self.step == step))
+
+
+@dataclass(frozen=True)
+class DropMessage(_MessageFault):
+    """Lose one message on the wire."""
+
+
+@dataclass(frozen=True)
+class DuplicateMessage(_MessageFault):
+    """Deliver one message ``copies`` extra times (a retrying sender, a broker redelivery)."""
+
+    copies: int = 1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_count(self, "copies", self.copies)
+
+
+@dataclass(frozen=True)
+class DelayMessage(_MessageFault):
+    """Hold one message back for ``by`` extra seconds (it may overtake, or be overtaken)."""
+
+    by: float = 10.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_time(self, "by", self.by, allow_none=False)
+
+
+@dataclass(frozen=True)
+class Partition:
+    """Between ``start`` and ``end``, messages between ``nodes`` and the rest are lost."""
+
+    nodes: tuple[str, ...] = ()
+    start: float = 0.0
+    end: float = math.inf
+
+    def __post_init__(self) -> None:
+        if isinstance(self.nodes, str) or not isinstance(self.nodes, tuple | list):
+            raise _fail(self, "nodes", f"must be a list of node names, got {self.nodes!r}")
+        object.__setattr__(self, "nodes", tuple(self.nodes))
+        if not self.nodes:
+            raise _fail(self, "nodes", "must name at least one node")
+        for node in self.nodes:
+            _check_name(self, "nodes", node, allow_none=False)
+        _check_time(self, "start", self.start, allow_none=False)
+        if not isinstance(self.end, int | float) or isinstance(self.end, bool) or self.end < 0:
+            raise _fail(self, "end", f"must be a number of seconds >= 0, got {self.end!r}")
+        if self.end <= self.start:
+            raise _fail(self, "end", f"must be after start ({self.start}), got {self.end}")
+
+    def cuts(self, src: str, dst: str, time: float) -> bool:
+        """True when a message from ``src`` to ``dst`` sent at ``time`` crosses the cut."""
+        return self.start <= time < self.end and ((src in self.nodes) != (dst in self.nodes))
+
+
+@dataclass(frozen=True)
+class FailActivity:
+    """The first ``attempts`` attempts of activity ``name`` fail with a retryable error."""
+
+    name: str = ""
+    attempts: int = 1
+
+    def __post_init__(self) -> None:
+        _check_name(self, "name", self.name, allow_none=False)
+        _check_count(self, "attempts", self.attempts)
+
+
+Fault = Crash | DropMessage | DuplicateMessage | DelayMessage | Partition | FailActivity
+FAULT_KINDS: dict[str, type] = {
+    cls.__name__: cls
+    for cls in (Crash, DropMessage, DuplicateMessage, DelayMessage, Partition, FailActivity)
+}
+
+
+@dataclass(frozen=True)
+class FaultPlan:
+    """An ordered, immutable list of faults to inject into one run.
+
+    Example:
+        >>> plan = FaultPlan([Crash(at_step=5), DropMessage(message="deposit")])
+        >>> FaultPlan.from_json(plan.to_json()) == plan
+        True
+    """
+
+    faults: tuple[Fault, ...] = ()
+    _kinds: ClassVar[dict[str, type]] = FAULT_KINDS
+
+    def __init__(self, faults: Iterable[Fault] = ()) -> None:
+        if isinstance(faults, str | bytes) or not isinstance(faults, Iterable):
+            raise FaultPlanError(f"FaultPlan takes a list of faults, got {faults!r}")
+        items = tuple(faults)
+        for index, fault in enumerate(items):
+            if type(fault) not in FAULT_KINDS.values():
+                raise FaultPlanError(
+                    f"fault #{index + 1}: {fault!r} is not a fault; use one of "
+                    f"{', '.join(FAULT_KINDS)}")
+        object.__setattr__(self, "faults", items)
+
+    def __iter__(self) -> Iterator[Fault]:
+        return iter(self.faults)
+
+    def __len__(self) -> int:
+        return len(self.faults)
+
+    def __bool__(self) -> bool:
+        return bool(self.faults)
+
+    def of(self, *kinds: type) -> list[Any]:
+        """The faults of the given classes, in plan order."""
+        return [f for f in self.faults if isinstance(f, kinds)]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data: ``{"faults": [{"kind": "Crash", ...}, ...]}``."""
+        return {"faults": [{"kind": type(f).__name__, **_plain(asdict(f))} for f in self.faults]}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The plan as JSON text (what ``durasim simulate --faults`` reads)."""
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_dict(cls, data: object) -> FaultPlan:
+        """Build a plan from :meth:`to_dict` data, validating every field."""
+        if isinstance(data, list):
+            data = {"faults": data}
+        if not isinstance(data, dict) or not isinstance(data.get("faults"), list):
+            raise FaultPlanError('a fault plan is {"faults": [...]} or a list of faults')
+        return cls(_fault_from_dict(i, item) for i, item in enumerate(data["faults"]))
+
+    @classmethod
+    def from_json(cls, text: str) -> FaultPlan:
+        """Parse JSON text written by :meth:`to_json` (or by hand)."""
+        try:
+            data = json.loads(text)
+        except (ValueError, TypeError) as exc:
+            raise FaultPlanError(f"fault plan is not valid JSON: {exc}") from None
+        return cls.from_dict(data)
+
+    def __str__(self) -> str:
+        return "FaultPlan([" + ", ".join(map(repr, self.faults)) + "])"
+
+
+def _plain(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in data.items()}
+
+
+def _fault_from_dict(index: int, item: object) -> Fault:
+    where = f"fault #{index + 1}"
+    if not isinstance(item, dict):
+        raise FaultPlanError(f"{where}: must be an object with a 'kind', got {item!r}")
+    kind = item.get("kind")
+    cls = FAULT_KINDS.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise FaultPlanError(f"{where}.kind: unknown kind {kind!r}; valid kinds: "
+                             f"{', '.join(FAULT_KINDS)}")
+    names = {f.name for f in fields(cls)}
+    unknown = sorted(str(k) for k in item if k != "kind" and k not in names)
+    if unknown:
+        raise FaultPlanError(f"{where} ({kind}).{unknown[0]}: unknown field; valid fields: "
+                             f"{', '.join(sorted(names))}")
+    args = {k: v for k, v in item.items() if k != "kind"}
+    if cls is Partition and isinstance(args.get("nodes"), list):
+        args["nodes"] = tuple(args["nodes"])
+    try:
+        fault: Fault = cls(**args)
+    except FaultPlanError as exc:
+        raise FaultPlanError(f"{where}: {exc}") from None
+    except TypeError as exc:  # defensive: a field of a shape dataclasses rejects
+        raise FaultPlanError(f"{where} ({kind}): {exc}") from None
+    return fault
+
+
+def as_plan(faults: FaultPlan | Iterable[Fault] | Fault | None) -> FaultPlan:
+    """Accept what users naturally pass (None, one fault, a list, a plan) as a FaultPlan."""
+    if faults is None:
+        return FaultPlan()
+    if isinstance(faults, FaultPlan):
+        return faults
+    if type(faults) in FAULT_KINDS.values():
+        return FaultPlan([faults])  # type: ignore[list-item]
+    return FaultPlan(faults)  # type: ignore[arg-type]

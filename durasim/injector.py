@@ -1,0 +1,96 @@
+"""Turning a fault plan into faults: crashes at times, at business steps, after events.
+
+Architectures call :meth:`FaultInjector.at_step` at the two points of every business step
+("before_effect", "after_effect"); the engine calls :meth:`FaultInjector.history_grew` as
+its history grows. Each fault fires once. Message faults are the network's business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import partial
+
+from durasim.core import NodeCrashed, Simulation
+from durasim.faults import Crash, FailActivity, FaultPlan
+from durasim.node import Node
+
+
+class FaultInjector:
+    """Fires the crash faults of a plan against named nodes.
+
+    Args:
+        sim: the simulation.
+        plan: the fault plan.
+        nodes: the nodes faults may name.
+        step_names: step number -> name, so ``at_step=5`` and ``at_step="deposit"`` agree.
+        default_node: the node a crash with ``node=None`` hits when no step names one.
+    """
+
+    def __init__(
+        self, sim: Simulation, plan: FaultPlan, nodes: Mapping[str, Node],
+        step_names: Mapping[int, str] | None = None, default_node: str = "worker",
+    ) -> None:
+        self.sim = sim
+        self.plan = plan
+        self.nodes = nodes
+        self.step_names = dict(step_names or {})
+        self.default_node = default_node
+        self._pending: list[Crash] = plan.of(Crash)
+        self._fail_activity = {f.name: f.attempts for f in plan.of(FailActivity)}
+        self.fired: list[tuple[float, Crash, str]] = []
+
+    def arm(self) -> None:
+        """Schedule the ``at_time`` crashes (call once, after the nodes exist)."""
+        for fault in self._pending:
+            if fault.at_time is not None:
+                self.sim.schedule(max(0.0, fault.at_time - self.sim.now),
+                                  partial(self.fire, fault, fault.node or self.default_node),
+                                  kind="fault")
+
+    def _same_step(self, wanted: int | str, step: int, name: str) -> bool:
+        return wanted in (step, name)
+
+    def at_step(self, node: str, step: int, name: str, when: str) -> None:
+        """Crash ``node`` here if the plan says so; raises NodeCrashed inside its process."""
+        for fault in self._pending:
+            if (fault.at_step is not None and fault.when == when
+                    and (fault.node is None or fault.node == node)
+                    and self._same_step(fault.at_step, step, name)):
+                self.fire(fault, node)
+                raise NodeCrashed(node, f"fault plan: step {step} {name} {when}")
+
+    def crash_point(self, node: str, step: int, name: str, when: str) -> Crash | None:
+        """Like :meth:`at_step` but only answers which fault fits, without firing it."""
+        for fault in self._pending:
+            if (fault.at_step is not None and fault.when == when
+                    and (fault.node is None or fault.node == node)
+                    and self._same_step(fault.at_step, step, name)):
+                return fault
+        return None
+
+    def history_grew(self, events: int) -> None:
+        """Fire ``after_events`` crashes once the history has ``events`` events."""
+        for fault in self._pending:
+            if fault.after_events is not None and events >= fault.after_events:
+                self.fire(fault, fault.node or self.default_node)
+
+    def fire(self, fault: Crash, node_name: str) -> None:
+        """Crash ``node_name`` now and schedule its restart."""
+        if fault not in self._pending:
+            return
+        self._pending.remove(fault)
+        node = self.nodes.get(node_name)
+        if node is None:
+            return
+        self.fired.append((self.sim.now, fault, node_name))
+        if node.crash(reason=f"fault plan: {fault}") and fault.restart_after is not None:
+            self.sim.schedule(fault.restart_after, node.restart, kind="restart")
+
+    def activity_fails(self, name: str, attempt: int) -> bool:
+        """True when the plan says this attempt of activity ``name`` fails."""
+        return attempt <= self._fail_activity.get(name, 0)
+
+    @property
+    def unfired(self) -> list[Crash]:
+        """Crash faults that never found their moment (reported, not hidden)."""
+        return list(self._pending)

@@ -1,0 +1,136 @@
+"""The network: messages between nodes, with latency, loss, duplication and partitions.
+
+Latency comes from the simulation's RNG, so it is random yet repeatable. Message faults
+from the fault plan are applied here, to every message of every architecture, which is
+why "drop the deposit message" means the same thing for the event-driven system and for
+the durable engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from durasim.core import Simulation
+from durasim.faults import (
+    DelayMessage,
+    DropMessage,
+    DuplicateMessage,
+    FaultPlan,
+    Partition,
+    _MessageFault,
+)
+from durasim.node import Node
+
+
+@dataclass
+class Message:
+    """One message on the wire. ``step`` is the business step it belongs to, if any."""
+
+    id: int
+    src: str
+    dst: str
+    kind: str
+    payload: Any = None
+    step: int | str | None = None
+    sent_at: float = 0.0
+    copy: int = 0
+    headers: dict[str, Any] = field(default_factory=dict)
+
+
+class Network:
+    """Delivers messages between registered nodes.
+
+    Args:
+        sim: the simulation.
+        latency: (low, high) seconds; each message's latency is uniform in it.
+        reorder: when False (default) each link is FIFO, like a TCP connection; when True
+            a later message may overtake an earlier one.
+        faults: the plan whose message faults and partitions apply.
+    """
+
+    def __init__(
+        self, sim: Simulation, *, latency: tuple[float, float] = (0.001, 0.005),
+        reorder: bool = False, faults: FaultPlan | None = None,
+    ) -> None:
+        low, high = latency
+        if not 0 <= low <= high:
+            raise ValueError(f"latency must be (low, high) with 0 <= low <= high, got {latency}")
+        self.sim = sim
+        self.latency = (low, high)
+        self.reorder = reorder
+        self.nodes: dict[str, Node] = {}
+        plan = faults or FaultPlan()
+        self._message_faults: list[_MessageFault] = plan.of(DropMessage, DuplicateMessage,
+                                                            DelayMessage)
+        self._seen = [0] * len(self._message_faults)
+        self._partitions: list[Partition] = plan.of(Partition)
+        self._link_clock: dict[tuple[str, str], float] = {}
+        self._next_id = 0
+        self.sent = 0
+        self.delivered = 0
+        self.lost = 0
+
+    def attach(self, *nodes: Node) -> None:
+        """Make nodes reachable by name."""
+        for node in nodes:
+            self.nodes[node.name] = node
+
+    def send(
+        self, src: str, dst: str, kind: str, payload: Any = None, *,
+        step: int | str | None = None, headers: dict[str, Any] | None = None,
+    ) -> Message:
+        """Send a message; it arrives in ``dst``'s inbox later, or never."""
+        if dst not in self.nodes:
+            raise ValueError(f"unknown node {dst!r}; known: {', '.join(sorted(self.nodes))}")
+        self._next_id += 1
+        self.sent += 1
+        message = Message(self._next_id, src, dst, kind, payload, step, self.sim.now,
+                          headers=headers or {})
+        self.sim.record(src, "send", id=message.id, to=dst, msg=kind, step=step)
+        extra_delay, copies = 0.0, 0
+        for index, fault in enumerate(self._message_faults):
+            if not fault.matches(kind, src, dst, step):
+                continue
+            self._seen[index] += 1
+            if self._seen[index] != fault.nth:
+                continue
+            if isinstance(fault, DropMessage):
+                self.lost += 1
+                self.sim.record(src, "drop", id=message.id, to=dst, msg=kind, reason="fault plan")
+                return message
+            if isinstance(fault, DuplicateMessage):
+                copies += fault.copies
+            elif isinstance(fault, DelayMessage):
+                extra_delay += fault.by
+        for partition in self._partitions:
+            if partition.cuts(src, dst, self.sim.now):
+                self.lost += 1
+                self.sim.record(src, "drop", id=message.id, to=dst, msg=kind, reason="partition")
+                return message
+        self._transmit(message, extra_delay)
+        for n in range(copies):
+            duplicate = Message(message.id, src, dst, kind, payload, step, message.sent_at,
+                                copy=n + 1, headers=message.headers)
+            self._transmit(duplicate, extra_delay)
+        return message
+
+    def _transmit(self, message: Message, extra_delay: float) -> None:
+        arrival = self.sim.now + self.sim.rng.uniform(*self.latency) + extra_delay
+        if not self.reorder:
+            link = (message.src, message.dst)
+            arrival = max(arrival, self._link_clock.get(link, 0.0))
+            self._link_clock[link] = arrival
+        self.sim.schedule_at(arrival, lambda: self._deliver(message), kind="deliver")
+
+    def _deliver(self, message: Message) -> None:
+        node = self.nodes[message.dst]
+        if not node.up:
+            self.lost += 1
+            self.sim.record(message.dst, "lost", id=message.id, msg=message.kind,
+                            reason="receiver down")
+            return
+        self.delivered += 1
+        self.sim.record(message.dst, "receive", id=message.id, frm=message.src,
+                        msg=message.kind, step=message.step, copy=message.copy)
+        node.inbox.put(message)

@@ -1,0 +1,176 @@
+"""The kernel: virtual time, ordering, determinism, stepping."""
+
+from __future__ import annotations
+
+import pytest
+
+from durasim.core import URGENT, Simulation
+from durasim.network import Network
+from durasim.node import Node
+
+
+def random_model(seed: int, trace: bool = True) -> Simulation:
+    """A small model whose course depends on the RNG: workers sleeping random times."""
+    sim = Simulation(seed=seed, trace=trace)
+
+    async def worker(name: str) -> int:
+        done = 0
+        for _ in range(5):
+            await sim.timeout(sim.rng.expovariate(1.0))
+            sim.record(name, "tick", n=done, coin=sim.rng.random() < 0.5)
+            done += 1
+        return done
+
+    for i in range(4):
+        sim.process(worker(f"w{i}"))
+    sim.run()
+    return sim
+
+
+def ping_pong(seed: int) -> Simulation:
+    """Two nodes exchanging messages over the network, ten rounds."""
+    sim = Simulation(seed=seed)
+    net = Network(sim)
+    ping, pong = Node(sim, "ping"), Node(sim, "pong")
+    net.attach(ping, pong)
+
+    async def player(me: Node, other: str, serve: bool) -> None:
+        if serve:
+            net.send(me.name, other, "ball", 0)
+        while True:
+            msg = await me.inbox.get()
+            if msg.payload >= 10:
+                return
+            net.send(me.name, other, "ball", msg.payload + 1)
+
+    ping.spawn(player(ping, "pong", True))
+    pong.spawn(player(pong, "ping", False))
+    return sim
+
+
+def test_timeouts_advance_virtual_time() -> None:
+    sim = Simulation()
+
+    async def sleeper() -> float:
+        await sim.timeout(30 * 24 * 3600)
+        return sim.now
+
+    p = sim.process(sleeper())
+    sim.run()
+    assert p.value == 30 * 24 * 3600
+    assert sim.now == 30 * 24 * 3600
+
+
+def test_ties_break_by_priority_then_insertion_order() -> None:
+    sim = Simulation()
+    order: list[str] = []
+    sim.schedule(1.0, lambda: order.append("a"))
+    sim.schedule(1.0, lambda: order.append("b"))
+    sim.schedule(1.0, lambda: order.append("urgent"), priority=URGENT)
+    sim.schedule(0.5, lambda: order.append("early"))
+    sim.run()
+    assert order == ["early", "urgent", "a", "b"]
+
+
+def test_awaiting_a_process_returns_its_value_and_propagates_errors() -> None:
+    sim = Simulation()
+
+    async def child(x: int) -> int:
+        await sim.timeout(1)
+        if x < 0:
+            raise ValueError("negative")
+        return x * 2
+
+    async def parent() -> tuple[int, str]:
+        good = await sim.process(child(21))
+        try:
+            await sim.process(child(-1))
+        except ValueError as exc:
+            return good, str(exc)
+        return good, "no error"
+
+    p = sim.process(parent())
+    sim.run()
+    assert p.value == (42, "negative")
+
+
+def test_events_wake_every_waiter_with_the_value() -> None:
+    sim = Simulation()
+    gate = sim.event()
+    got: list[object] = []
+
+    async def waiter() -> None:
+        got.append(await gate)
+
+    sim.process(waiter())
+    sim.process(waiter())
+    sim.schedule(3.0, lambda: gate.succeed("open"))
+    sim.run()
+    assert got == ["open", "open"]
+    assert sim.now == 3.0
+
+
+def test_awaiting_an_already_processed_event_returns_at_once() -> None:
+    sim = Simulation()
+    done = sim.event().succeed(7)
+    sim.run()
+
+    async def late() -> object:
+        return await done
+
+    p = sim.process(late())
+    sim.run()
+    assert p.value == 7
+
+
+def test_run_until_and_max_steps_stop_early() -> None:
+    sim = Simulation()
+    for t in range(10):
+        sim.schedule(float(t), lambda: None)
+    assert sim.run(until=4.5) == 5
+    assert sim.now == 4.5
+    assert sim.peek() == 5.0
+    assert sim.run(max_steps=2) == 2
+    assert sim.now == 6.0
+
+
+def test_step_processes_exactly_one_event() -> None:
+    sim = Simulation()
+    sim.schedule(1.0, lambda: None, kind="first")
+    sim.schedule(2.0, lambda: None, kind="second")
+    assert sim.step().kind == "first"
+    assert sim.now == 1.0
+    assert sim.step().kind == "second"
+    with pytest.raises(IndexError, match="finished"):
+        sim.step()
+
+
+def test_negative_delays_are_refused_with_a_sentence() -> None:
+    sim = Simulation()
+    with pytest.raises(ValueError, match="negative"):
+        sim.timeout(-1)
+    with pytest.raises(ValueError, match="past"):
+        sim.schedule(-1, lambda: None)
+
+
+def test_same_seed_same_digest_over_a_thousand_runs() -> None:
+    digests = {}
+    for seed in range(1000):
+        first = random_model(seed).trace.digest()
+        assert random_model(seed).trace.digest() == first, f"seed {seed} is not deterministic"
+        digests[seed] = first
+    assert len(set(digests.values())) == 1000, "different seeds must give different traces"
+
+
+def test_stepping_matches_a_prefix_of_the_full_run() -> None:
+    full = ping_pong(seed=3)
+    full.run()
+    expected = full.trace.events
+    stepped = ping_pong(seed=3)
+    n = 0
+    while stepped.peek() != float("inf"):
+        stepped.step()
+        n += 1
+        assert stepped.trace.events == expected[: len(stepped.trace)], f"differs after step {n}"
+    assert stepped.trace.digest() == full.trace.digest()
+    assert n == full.steps
