@@ -1,10 +1,99 @@
-"""durasim: teach durable execution by simulation."""
+"""durasim: teach durable execution by simulation.
+
+Run the same business process on a monolith, an event-driven system and a durable-
+execution engine, crash any of them at any step, and watch what each one does about it.
+The engine records Temporal-shaped event histories, so what you see here is what the real
+platform records.
+"""
 
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from durasim.core import NodeCrashed, Simulation
+from durasim.engine.api import EngineCluster, Signal, WorkflowRun, execute
+from durasim.engine.context import WorkflowContext
+from durasim.engine.history import EventType, History, HistoryEvent
+from durasim.engine.replayer import Replayer, ReplayResult
+from durasim.engine.store import HistoryStore, MemoryStore, SQLiteStore
+from durasim.engine.workflow import (
+    ActivityError,
+    ActivityInfo,
+    ApplicationError,
+    ChildWorkflowError,
+    RetryPolicy,
+    activity,
+    activity_info,
+    activity_sleep,
+    workflow,
+)
+from durasim.errors import (
+    DurasimError,
+    FaultPlanError,
+    HistoryFormatError,
+    NondeterminismError,
+    ScenarioError,
+    WorkflowFailed,
+)
+from durasim.faults import (
+    Crash,
+    DelayMessage,
+    DropMessage,
+    DuplicateMessage,
+    FailActivity,
+    FaultPlan,
+    Partition,
+)
+from durasim.network import Network
+from durasim.node import Node
+from durasim.trace import Trace, TraceEvent
+
 try:
     __version__ = version("durasim")
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0"
+
+__all__ = [
+    "ActivityError",
+    "ActivityInfo",
+    "ApplicationError",
+    "ChildWorkflowError",
+    "Crash",
+    "DelayMessage",
+    "DropMessage",
+    "DuplicateMessage",
+    "DurasimError",
+    "EngineCluster",
+    "EventType",
+    "FailActivity",
+    "FaultPlan",
+    "FaultPlanError",
+    "History",
+    "HistoryEvent",
+    "HistoryFormatError",
+    "HistoryStore",
+    "MemoryStore",
+    "Network",
+    "Node",
+    "NodeCrashed",
+    "NondeterminismError",
+    "Partition",
+    "ReplayResult",
+    "Replayer",
+    "RetryPolicy",
+    "SQLiteStore",
+    "ScenarioError",
+    "Signal",
+    "Simulation",
+    "Trace",
+    "TraceEvent",
+    "WorkflowContext",
+    "WorkflowFailed",
+    "WorkflowRun",
+    "__version__",
+    "activity",
+    "activity_info",
+    "activity_sleep",
+    "execute",
+    "workflow",
+]

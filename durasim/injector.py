@@ -50,20 +50,26 @@ class FaultInjector:
     def _same_step(self, wanted: int | str, step: int, name: str) -> bool:
         return wanted in (step, name)
 
-    def at_step(self, node: str, step: int, name: str, when: str) -> None:
-        """Crash ``node`` here if the plan says so; raises NodeCrashed inside its process."""
-        for fault in self._pending:
-            if (fault.at_step is not None and fault.when == when
-                    and (fault.node is None or fault.node == node)
-                    and self._same_step(fault.at_step, step, name)):
-                self.fire(fault, node)
-                raise NodeCrashed(node, f"fault plan: step {step} {name} {when}")
+    def at_step(self, node: str, step: int, name: str, when: str, *,
+                claim_unnamed: bool = True) -> None:
+        """Crash ``node`` here if the plan says so; raises NodeCrashed inside its process.
 
-    def crash_point(self, node: str, step: int, name: str, when: str) -> Crash | None:
+        Args:
+            claim_unnamed: whether a fault with ``node=None`` ("the node executing the
+                step") means this node. A worker that only calls a service passes False,
+                so the service that commits the effect is the one that crashes.
+        """
+        fault = self.crash_point(node, step, name, when, claim_unnamed=claim_unnamed)
+        if fault is not None:
+            self.fire(fault, node)
+            raise NodeCrashed(node, f"fault plan: step {step} {name} {when}")
+
+    def crash_point(self, node: str, step: int, name: str, when: str, *,
+                    claim_unnamed: bool = True) -> Crash | None:
         """Like :meth:`at_step` but only answers which fault fits, without firing it."""
         for fault in self._pending:
             if (fault.at_step is not None and fault.when == when
-                    and (fault.node is None or fault.node == node)
+                    and (fault.node == node or (fault.node is None and claim_unnamed))
                     and self._same_step(fault.at_step, step, name)):
                 return fault
         return None

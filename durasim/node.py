@@ -84,12 +84,13 @@ class Node:
         if self.on_start is not None:
             self.on_start(self)
 
-    def spawn(self, coro: Coroutine[Any, Any, Any], name: str = "") -> Process:
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str = "",
+              process_class: type[Process] = Process) -> Process:
         """Run ``coro`` as one of this node's processes (killed if the node crashes)."""
         if not self.up:
             coro.close()
             raise RuntimeError(f"node {self.name!r} is down; it cannot start {name or coro}")
-        process = self.sim.process(coro, name, node=self)
+        process = process_class(self.sim, coro, name, self)
         self._processes = [p for p in self._processes if p.alive]
         self._processes.append(process)
         return process

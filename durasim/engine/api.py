@@ -1,0 +1,248 @@
+"""``durasim.execute``: run one workflow on a simulated server and worker.
+
+This wires the engine's pieces on one kernel: a client node that starts the workflow and
+sends signals, the server with its history store, and a worker. Faults apply to all of it:
+crash the worker after k history events and watch it replay; crash the server and watch
+it rebuild from the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from durasim.core import Simulation
+from durasim.engine.history import EventType, History
+from durasim.engine.server import Server
+from durasim.engine.store import HistoryStore, RunRecord
+from durasim.engine.worker import Worker
+from durasim.engine.workflow import (
+    ACTIVITIES,
+    WORKFLOWS,
+    ActivityDefinition,
+    activity_definition,
+    workflow_definition,
+)
+from durasim.errors import NondeterminismError, WorkflowFailed
+from durasim.faults import Fault, FaultPlan, as_plan
+from durasim.injector import FaultInjector
+from durasim.network import Message, Network
+from durasim.node import Node
+from durasim.trace import Trace
+
+CLIENT_RETRY = 1.0
+DEFAULT_HORIZON = 10 * 365 * 24 * 3600.0
+"""Virtual seconds after which a run that has not finished is reported as still running."""
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A signal the client sends to the workflow at virtual time ``at``.
+
+    Example:
+        >>> Signal("approve", "maria", at=3 * 24 * 3600)  # three days in
+        Signal(name='approve', args=('maria',), at=259200)
+    """
+
+    name: str
+    args: tuple[Any, ...] = ()
+    at: float = 0.0
+
+    def __init__(self, name: str, *args: Any, at: float = 0.0) -> None:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"a signal needs a name, got {name!r}")
+        if at < 0:
+            raise ValueError(f"a signal cannot be sent before time 0 (at={at})")
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "args", tuple(args))
+        object.__setattr__(self, "at", at)
+
+
+@dataclass
+class WorkflowRun:
+    """What happened to one workflow: status, result, histories and the trace.
+
+    ``status`` is "completed", "failed", "running" (it never finished: waiting for a
+    signal that never came, or out of time) or "nondeterministic" (a replay mismatch
+    stopped it; see ``error``).
+    """
+
+    workflow_id: str
+    status: str
+    result: Any
+    failure: dict[str, Any] | None
+    history: History
+    histories: list[History]
+    trace: Trace
+    sim: Simulation
+    store: HistoryStore
+    error: Exception | None = None
+    replays: int = 0
+    activity_calls: dict[str, int] = field(default_factory=dict)
+    children: dict[str, list[History]] = field(default_factory=dict)
+
+    def raise_for_status(self) -> Any:
+        """The result, or the error: WorkflowFailed, NondeterminismError, or still running."""
+        if self.status == "completed":
+            return self.result
+        if self.error is not None:
+            raise self.error
+        raise WorkflowFailed(f"workflow {self.workflow_id!r} is {self.status}")
+
+    def __repr__(self) -> str:
+        return (f"<WorkflowRun {self.workflow_id} {self.status} result={self.result!r} "
+                f"events={len(self.history)} runs={len(self.histories)}>")
+
+    def _repr_html_(self) -> str:
+        head = (f"<p><b>{self.workflow_id}</b>: {self.status}"
+                f"{f' → {self.result!r}' if self.status == 'completed' else ''}"
+                f"{f' ({self.error})' if self.error else ''}</p>")
+        return head + self.history._repr_html_()
+
+
+class EngineCluster:
+    """Client, server and worker on one simulation, ready to run workflows.
+
+    The durable architecture builds on this too, adding the bank's services.
+    """
+
+    def __init__(self, *, seed: int = 0, faults: FaultPlan | Iterable[Fault] | Fault | None = None,
+                 store: HistoryStore | None = None, workflows: Sequence[Any] = (),
+                 activities: Sequence[Any] = (), trace: bool = True,
+                 claim_unnamed_crashes: bool = True, extra_nodes: Sequence[str] = (),
+                 latency: tuple[float, float] = (0.001, 0.005)) -> None:
+        plan = as_plan(faults)
+        self.sim = sim = Simulation(seed=seed, trace=trace)
+        self.store = store if store is not None else HistoryStore()
+        self.net = Network(sim, faults=plan, latency=latency)
+        self.nodes: dict[str, Node] = {}
+        self.injector = FaultInjector(sim, plan, self.nodes)
+        workflow_defs = dict(WORKFLOWS)
+        workflow_defs.update({d.name: d for d in map(workflow_definition, workflows)})
+        activity_defs: dict[str, ActivityDefinition] = dict(ACTIVITIES)
+        activity_defs.update({d.name: d for d in map(activity_definition, activities)})
+        self.closed: list[RunRecord] = []
+        self.server = Server(sim, self.net, self.store, self.injector,
+                             on_close=self.closed.append)
+        self.worker = Worker(sim, self.net, workflows=workflow_defs, activities=activity_defs,
+                             injector=self.injector,
+                             claim_unnamed_crashes=claim_unnamed_crashes)
+        self.client = Node(sim, "client")
+        self._accepted: set[Any] = set()
+        for node in (self.client, self.server.node, self.worker.node):
+            self.nodes[node.name] = node
+            self.net.attach(node)
+        for name in extra_nodes:
+            self.nodes.setdefault(name, Node(sim, name))
+        self.client.spawn(self._client_inbox(), "inbox")
+
+    def start(self) -> None:
+        """Boot the server and the worker and arm timed faults."""
+        self.server.node.start()
+        self.worker.node.start()
+        self.injector.arm()
+
+    async def _client_inbox(self) -> None:
+        while True:
+            message: Message = await self.client.inbox.get()
+            self._accepted.add((message.kind, message.payload))
+
+    async def _until_accepted(self, kind: str, payload: Any, ack: tuple[str, Any]) -> None:
+        while ack not in self._accepted:
+            self.net.send("client", "server", kind, payload)
+            await self.sim.timeout(CLIENT_RETRY)
+
+    def submit(self, workflow: Any, *args: Any, workflow_id: str,
+               signals: Sequence[Signal] = ()) -> None:
+        """Have the client start ``workflow`` and send ``signals`` at their times."""
+        definition = workflow_definition(workflow)
+        self.worker.workflows = {**self.worker.workflows, definition.name: definition}
+        payload = {"workflow_id": workflow_id, "workflow_type": definition.name,
+                   "args": list(args)}
+        self.client.spawn(self._until_accepted("StartWorkflow", payload,
+                                               ("StartAccepted", workflow_id)), "start")
+        for seq, signal in enumerate(signals):
+            body = {"workflow_id": workflow_id, "name": signal.name,
+                    "args": list(signal.args), "seq": seq}
+            self.sim.schedule(signal.at, partial(self._send_signal, body, seq))
+
+    def _send_signal(self, body: dict[str, Any], seq: int) -> None:
+        if self.client.up:
+            self.client.spawn(self._until_accepted("Signal", body, ("SignalAccepted", seq)),
+                              "signal")
+
+    def outcome(self, workflow_id: str) -> WorkflowRun:
+        """Collect the result of ``workflow_id`` from the store (the source of truth)."""
+        records = self.store.runs(workflow_id)
+        histories = [_history(r) for r in records]
+        last = records[-1] if records else None
+        status, result, failure = "running", None, None
+        error: Exception | None = None
+        if last is not None and last.events:
+            closing = last.events[-1]
+            if closing.event_type is EventType.WORKFLOW_EXECUTION_COMPLETED:
+                status, result = "completed", closing.attributes.get("result")
+            elif closing.event_type is EventType.WORKFLOW_EXECUTION_FAILED:
+                status, failure = "failed", closing.attributes.get("failure")
+                error = WorkflowFailed(f"workflow {workflow_id!r} failed: "
+                                       f"{(failure or {}).get('message')}")
+        mine = [e for e in self.worker.errors if e.workflow_id == workflow_id]
+        if mine and status == "running":
+            status, error = "nondeterministic", mine[-1]
+        children: dict[str, list[History]] = {}
+        for record in self.store.runs():
+            if record.parent and record.workflow_id != workflow_id:
+                children.setdefault(record.workflow_id, []).append(_history(record))
+        return WorkflowRun(workflow_id, status, result, failure,
+                           histories[-1] if histories else History(workflow_id=workflow_id),
+                           histories, self.sim.trace, self.sim, self.store, error,
+                           self.worker.replays, dict(self.worker.activity_calls), children)
+
+
+def _history(record: RunRecord) -> History:
+    return History(list(record.events), workflow_id=record.workflow_id,
+                   workflow_type=record.workflow_type, run_id=record.run_id)
+
+
+def execute(workflow: Any, *args: Any, id: str | None = None, seed: int = 0,
+            faults: FaultPlan | Iterable[Fault] | Fault | None = None,
+            signals: Sequence[Signal] = (), store: HistoryStore | None = None,
+            activities: Sequence[Any] = (), trace: bool = True,
+            until: float = DEFAULT_HORIZON) -> WorkflowRun:
+    """Run ``workflow(*args)`` on a simulated server and worker; return what happened.
+
+    Args:
+        workflow: an ``@durasim.workflow`` function.
+        id: the workflow id (default: the workflow's name).
+        seed: seeds the simulation: same seed and faults, same run.
+        faults: crashes and message faults, e.g. ``Crash(node="worker", after_events=7)``.
+        signals: ``Signal(name, *args, at=t)`` sent by the client at virtual time t.
+        store: the history store (``SQLiteStore(path)`` survives the process). If it
+            already holds an open run of this id, the run is resumed, not restarted.
+        activities: activity functions (default: every ``@durasim.activity`` defined).
+        trace: record the trace (turn off for speed).
+        until: virtual-time horizon.
+
+    Example:
+        >>> run = durasim.execute(Transfer, 25)  # doctest: +SKIP
+        >>> run.status, run.result  # doctest: +SKIP
+        ('completed', 'ok')
+    """
+    definition = workflow_definition(workflow)
+    workflow_id = id or definition.name
+    cluster = EngineCluster(seed=seed, faults=faults, store=store, workflows=[workflow],
+                            activities=activities, trace=trace)
+    resumed = cluster.store.runs(workflow_id)
+    if resumed and resumed[-1].events:  # pick up where a killed process left off
+        cluster.sim.now = max(float(r.state.get("started_at", 0.0)) + r.events[-1].time
+                              for r in resumed if r.events)
+    cluster.start()
+    if not resumed:
+        cluster.submit(workflow, *args, workflow_id=workflow_id, signals=signals)
+    cluster.sim.run(until=until)
+    run = cluster.outcome(workflow_id)
+    if isinstance(run.error, NondeterminismError):
+        run.status = "nondeterministic"
+    return run

@@ -1,0 +1,92 @@
+"""Replayer: check workflow code against a saved history, as Temporal's Replayer does.
+
+Use it before deploying a change: if the new code would issue different commands for an
+execution already recorded, replaying that execution raises
+:class:`~durasim.errors.NondeterminismError` naming the event, the recorded command and
+the one the code issued.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from durasim.engine.history import EventType, History
+from durasim.engine.runtime import Command, WorkflowInstance
+from durasim.engine.workflow import WorkflowDefinition, workflow_definition
+from durasim.errors import HistoryFormatError, NondeterminismError
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """What a clean replay found: the commands re-issued and how the workflow ended."""
+
+    workflow_id: str
+    commands: tuple[Command, ...]
+    finished: bool
+    logs: tuple[str, ...]
+
+    @property
+    def command_kinds(self) -> list[str]:
+        """The commands' names, in order."""
+        return [c.kind for c in self.commands]
+
+
+class Replayer:
+    """Replays histories against workflow definitions.
+
+    Args:
+        workflows: the ``@durasim.workflow`` functions the histories may belong to.
+
+    Example:
+        >>> Replayer(workflows=[MoneyTransfer]).replay(history)  # doctest: +SKIP
+    """
+
+    def __init__(self, *, workflows: Iterable[Any]) -> None:
+        self.definitions: dict[str, WorkflowDefinition] = {}
+        for fn in workflows:
+            definition = workflow_definition(fn)
+            self.definitions[definition.name] = definition
+        if not self.definitions:
+            raise ValueError("Replayer needs at least one workflow: Replayer(workflows=[...])")
+
+    def replay(self, history: History | str) -> ReplayResult:
+        """Replay one history; raises NondeterminismError at the first mismatch."""
+        if not isinstance(history, History):
+            history = History.from_temporal_json(history)
+        if not history.events or (
+                history.events[0].event_type is not EventType.WORKFLOW_EXECUTION_STARTED):
+            raise HistoryFormatError(f"{history.source or '<history>'}: event 1 must be "
+                                     "WorkflowExecutionStarted")
+        started = history.events[0].attributes
+        name = started.get("workflowType", "")
+        definition = self.definitions.get(name)
+        if definition is None:
+            raise NondeterminismError(
+                f"history {history.workflow_id!r} is of workflow type {name!r}, which is not "
+                f"among the replayer's workflows ({', '.join(sorted(self.definitions))})",
+                workflow_id=history.workflow_id, event_id=1, recorded=name, issued="")
+        instance = WorkflowInstance(
+            definition, workflow_id=history.workflow_id or started.get("workflowId", ""),
+            run_id=str(started.get("originalExecutionRunId", "")),
+            args=started.get("input", []))
+        events = list(history.events)
+        instance.feed(events)
+        leftover = [c for c in instance._unmatched if c.replayed]
+        if leftover and _closed(history):
+            raise NondeterminismError(
+                f"[TMPRL1100] workflow {instance.workflow_id!r}: the history ends at event "
+                f"{events[-1].event_id} but the code issued {leftover[0].describe()}",
+                workflow_id=instance.workflow_id, event_id=events[-1].event_id,
+                recorded="end of history", issued=leftover[0].describe())
+        matched = tuple(c for c in instance._by_event.values())
+        return ReplayResult(instance.workflow_id, matched, instance.finished,
+                            tuple(instance.logs))
+
+
+def _closed(history: History) -> bool:
+    return history.events[-1].event_type in (
+        EventType.WORKFLOW_EXECUTION_COMPLETED, EventType.WORKFLOW_EXECUTION_FAILED,
+        EventType.WORKFLOW_EXECUTION_CONTINUED_AS_NEW, EventType.WORKFLOW_EXECUTION_TIMED_OUT,
+        EventType.WORKFLOW_EXECUTION_TERMINATED, EventType.WORKFLOW_EXECUTION_CANCELED)

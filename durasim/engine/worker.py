@@ -1,0 +1,205 @@
+"""The worker: runs workflow tasks (replaying as needed) and activities. It can crash.
+
+A worker keeps the workflows it is running in memory (Temporal's *sticky cache*), so each
+new workflow task only feeds it the events since the last one. After a crash that memory
+is gone: the next task comes with the whole history and the workflow is rebuilt by
+replay, which is the moment the course is about. Activities run here too, at least once:
+a crash after an activity's effect but before its completion is reported means the server
+will hand out attempt 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from durasim.core import Event, Process, Simulation
+from durasim.engine.history import make_failure
+from durasim.engine.runtime import WorkflowInstance
+from durasim.engine.workflow import (
+    ActivityDefinition,
+    ActivityInfo,
+    ApplicationError,
+    WorkflowDefinition,
+    _CurrentActivity,
+)
+from durasim.errors import NondeterminismError
+from durasim.injector import FaultInjector
+from durasim.network import Message, Network
+from durasim.node import Node
+
+POLL_RETRY = 1.0
+"""Seconds between polls until the server acknowledges one."""
+
+
+class _ActivityProcess(Process):
+    """A process that makes ``activity_info()`` answer for its activity while it runs."""
+
+    __slots__ = ("info",)
+    info: ActivityInfo
+
+    def _resume(self, event: Event) -> None:
+        previous = _CurrentActivity.info, _CurrentActivity.sim
+        _CurrentActivity.info, _CurrentActivity.sim = self.info, self.sim
+        try:
+            super()._resume(event)
+        finally:
+            _CurrentActivity.info, _CurrentActivity.sim = previous
+
+
+class Worker:
+    """Runs workflow code and activities on a node named ``"worker"``.
+
+    Args:
+        sim: the simulation.
+        net: the network to the server.
+        workflows: workflow definitions by name.
+        activities: activity definitions by name.
+        injector: fires step crashes ("before_effect" / "after_effect" of an activity).
+        claim_unnamed_crashes: whether ``Crash(at_step=..., node=None)`` means this worker
+            (True when activities do their effects here; False when they call services).
+    """
+
+    def __init__(self, sim: Simulation, net: Network, *,
+                 workflows: Mapping[str, WorkflowDefinition],
+                 activities: Mapping[str, ActivityDefinition],
+                 injector: FaultInjector | None = None, name: str = "worker",
+                 server: str = "server", claim_unnamed_crashes: bool = True) -> None:
+        self.sim = sim
+        self.net = net
+        self.workflows = workflows
+        self.activities = activities
+        self.injector = injector
+        self.server = server
+        self.claim_unnamed = claim_unnamed_crashes
+        self.node = Node(sim, name, on_start=self._boot)
+        self.errors: list[NondeterminismError] = []
+        self.replays = 0
+        self.activity_calls: dict[str, int] = {}
+
+    @property
+    def cache(self) -> dict[tuple[str, str], WorkflowInstance]:
+        """Workflows held in memory (lost on a crash: that is the point)."""
+        cache: dict[tuple[str, str], WorkflowInstance] = self.node.volatile.setdefault(
+            "cache", {})
+        return cache
+
+    def _boot(self, node: Node) -> None:
+        node.spawn(self._serve(), "serve")
+        node.spawn(self._poll(), "poll")
+
+    async def _poll(self) -> None:
+        """Tell the server we are here, until it says it heard."""
+        node = self.node
+        while not node.volatile.get("poll_accepted"):
+            self.net.send(node.name, self.server, "Poll", node.incarnation)
+            await self.sim.timeout(POLL_RETRY)
+
+    async def _serve(self) -> None:
+        inbox = self.node.inbox
+        while True:
+            message: Message = await inbox.get()
+            kind = message.kind
+            if kind == "WorkflowTask":
+                self._workflow_task(message.payload)
+            elif kind == "ActivityTask":
+                self._start_activity(message.payload)
+            elif kind == "PollAccepted":
+                self.node.volatile["poll_accepted"] = True
+            elif kind == "ServerUp":  # the server restarted: our poll died with it
+                self.node.volatile["poll_accepted"] = False
+                self.node.spawn(self._poll(), "poll")
+
+    # -- workflow tasks -----------------------------------------------------------------
+    def _workflow_task(self, task: dict[str, Any]) -> None:
+        key = (task["workflow_id"], task["run_id"])
+        cache = self.cache
+        instance = cache.get(key) if task["sticky"] else None
+        events, upto = task["events"], task["upto"]
+        if instance is None:
+            definition = self.workflows.get(task["workflow_type"])
+            if definition is None:
+                raise LookupError(f"worker has no workflow named {task['workflow_type']!r}; "
+                                  f"known: {', '.join(sorted(self.workflows))}")
+            instance = WorkflowInstance(definition, workflow_id=key[0], run_id=key[1],
+                                        args=events[0].attributes.get("input", []))
+            if upto > 3:
+                self.replays += 1
+                self.sim.record(self.node.name, "replay", workflow=key[0], events=upto)
+            new_events = events[:upto]
+        else:
+            new_events = events[instance.last_event_id:upto]
+        try:
+            commands = instance.feed(new_events)
+        except NondeterminismError as error:
+            cache.pop(key, None)
+            self.errors.append(error)
+            self.sim.record(self.node.name, "nondeterminism", workflow=key[0],
+                            error=str(error))
+            self.net.send(self.node.name, self.server, "WorkflowTaskFailed", {
+                "workflow_id": key[0], "run_id": key[1], "scheduled": task["scheduled"],
+                "message": str(error)})
+            return
+        if instance.finished:
+            cache.pop(key, None)
+        else:
+            cache[key] = instance
+        self.net.send(self.node.name, self.server, "WorkflowTaskCompleted", {
+            "workflow_id": key[0], "run_id": key[1], "scheduled": task["scheduled"],
+            "incarnation": self.node.incarnation,
+            "commands": [(c.kind, c.attributes) for c in commands]})
+
+    # -- activities ---------------------------------------------------------------------
+    def _start_activity(self, task: dict[str, Any]) -> None:
+        workflow_id, run_id, _, attempt = task["token"]
+        info = ActivityInfo(attempt, workflow_id, task["activity_id"], task["activity_type"],
+                            run_id)
+        process = self.node.spawn(self._run_activity(task, info), task["activity_type"],
+                                  process_class=_ActivityProcess)
+        assert isinstance(process, _ActivityProcess)
+        process.info = info
+
+    async def _run_activity(self, task: dict[str, Any], info: ActivityInfo) -> None:
+        name = task["activity_type"]
+        definition = self.activities.get(name)
+        step = int(info.activity_id) if info.activity_id.isdigit() else 0
+        self.sim.record(self.node.name, "activity", name=name, attempt=info.attempt,
+                        phase="start", workflow=info.workflow_id)
+        try:
+            if definition is None:
+                raise ApplicationError(f"worker has no activity named {name!r}",
+                                       "ActivityNotRegistered")
+            if definition.duration:
+                await self.sim.timeout(definition.duration)
+            self._step_fault(step, name, "before_effect")
+            if self.injector is not None and self.injector.activity_fails(name, info.attempt):
+                raise ApplicationError(f"injected failure of {name} (attempt {info.attempt})",
+                                       "InjectedFailure")
+            self.activity_calls[name] = self.activity_calls.get(name, 0) + 1
+            result = definition.fn(*task["input"])
+            if definition.is_async:
+                result = await result
+            self._step_fault(step, name, "after_effect")
+        except ApplicationError as error:
+            self._report_failure(task, make_failure(error.message, error.type,
+                                                    non_retryable=error.non_retryable))
+            return
+        except Exception as error:  # any other bug in an activity is retryable, as in Temporal
+            self._report_failure(task, make_failure(str(error) or type(error).__name__,
+                                                    type(error).__name__))
+            return
+        self.sim.record(self.node.name, "activity", name=name, attempt=info.attempt,
+                        phase="done", workflow=info.workflow_id)
+        self.net.send(self.node.name, self.server, "ActivityTaskCompleted",
+                      {"token": task["token"], "result": result}, step=name)
+
+    def _step_fault(self, step: int, name: str, when: str) -> None:
+        if self.injector is not None:
+            self.injector.at_step(self.node.name, step, name, when,
+                                  claim_unnamed=self.claim_unnamed)
+
+    def _report_failure(self, task: dict[str, Any], failure: dict[str, Any]) -> None:
+        self.sim.record(self.node.name, "activity", name=task["activity_type"],
+                        attempt=task["attempt"], phase="failed", error=failure["message"])
+        self.net.send(self.node.name, self.server, "ActivityTaskFailed",
+                      {"token": task["token"], "failure": failure}, step=task["activity_type"])

@@ -1,0 +1,170 @@
+"""The recorded workflows, written for durasim (see tests/fixtures/recorded/README.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import durasim
+from durasim import (
+    ActivityError,
+    ApplicationError,
+    RetryPolicy,
+    activity,
+    activity_info,
+    activity_sleep,
+    workflow,
+)
+
+
+@activity
+def withdraw(account: str, amount: int) -> str:
+    if amount > 1000:
+        raise ApplicationError("insufficient funds", type="InsufficientFunds",
+                               non_retryable=True)
+    return f"withdrew {amount} from {account}"
+
+
+@activity
+def deposit(account: str, amount: int) -> str:
+    if account == "carol":
+        raise ApplicationError("account closed", type="AccountClosed", non_retryable=True)
+    return f"deposited {amount} into {account}"
+
+
+@activity
+def notify(account: str) -> str:
+    return f"notified {account}"
+
+
+@activity
+def refund(account: str, amount: int) -> str:
+    return f"refunded {amount} to {account}"
+
+
+@activity
+def flaky() -> str:
+    attempt = activity_info().attempt
+    if attempt <= 2:
+        raise ApplicationError(f"flaky failure on attempt {attempt}", type="Flaky")
+    return f"succeeded on attempt {attempt}"
+
+
+@activity
+def pay(i: int) -> int:
+    return 100 * i
+
+
+@activity
+def tick(n: int) -> int:
+    return n
+
+
+@activity
+async def hang_then_succeed() -> str:
+    if activity_info().attempt == 1:
+        await activity_sleep(7.0)  # past its 5 s start-to-close timeout
+    return f"succeeded on attempt {activity_info().attempt}"
+
+
+@workflow
+async def Transfer(ctx: durasim.WorkflowContext, amount: int) -> str:
+    await ctx.activity(withdraw, "alice", amount, start_to_close=5)
+    await ctx.activity(deposit, "bob", amount, start_to_close=5)
+    await ctx.activity(notify, "bob", start_to_close=5)
+    return "ok"
+
+
+@workflow
+async def TransferWithTimer(ctx: durasim.WorkflowContext, amount: int) -> str:
+    await ctx.sleep(2)
+    await ctx.activity(withdraw, "alice", amount, start_to_close=5)
+    await ctx.activity(deposit, "bob", amount, start_to_close=5)
+    return "ok"
+
+
+@workflow
+async def RetryThenSuccess(ctx: durasim.WorkflowContext) -> str:
+    result: str = await ctx.activity(flaky, start_to_close=5,
+                                     retry=RetryPolicy(initial_interval=1, maximum_attempts=5))
+    return result
+
+
+@workflow
+async def RetryExhausted(ctx: durasim.WorkflowContext) -> str:
+    result: str = await ctx.activity(flaky, start_to_close=5,
+                                     retry=RetryPolicy(initial_interval=1, maximum_attempts=2))
+    return result
+
+
+@workflow
+async def SagaTransfer(ctx: durasim.WorkflowContext, amount: int) -> str:
+    await ctx.activity(withdraw, "alice", amount, start_to_close=5)
+    try:
+        await ctx.activity(deposit, "carol", amount, start_to_close=5)
+    except ActivityError:
+        await ctx.activity(refund, "alice", amount, start_to_close=5)
+        return "refunded"
+    return "ok"
+
+
+@workflow
+async def Approval(ctx: durasim.WorkflowContext, amount: int) -> str:
+    (approver,) = await ctx.wait_signal("approve")
+    await ctx.activity(withdraw, "alice", amount, start_to_close=5)
+    return str(approver)
+
+
+@workflow
+async def PayEmployee(ctx: durasim.WorkflowContext, i: int) -> int:
+    paid: int = await ctx.activity(pay, i, start_to_close=5)
+    return paid
+
+
+@workflow
+async def Payroll(ctx: durasim.WorkflowContext, n: int) -> int:
+    total = 0
+    for i in range(1, n + 1):
+        total += await ctx.child(PayEmployee, i, id=f"parent_child-employee-{i}")
+    return total
+
+
+@workflow
+async def Counter(ctx: durasim.WorkflowContext, n: int) -> Any:
+    if n < 2:
+        await ctx.activity(tick, n, start_to_close=5)
+        ctx.continue_as_new(n + 1)
+    return n
+
+
+@workflow
+async def ActivityTimeoutRetry(ctx: durasim.WorkflowContext) -> str:
+    result: str = await ctx.activity(hang_then_succeed, start_to_close=5,
+                                     retry=RetryPolicy(initial_interval=1, maximum_attempts=5))
+    return result
+
+
+@workflow
+async def MoneyTransfer(ctx: durasim.WorkflowContext, amount: int) -> Any:
+    """The shared fixture money_transfer.json: debit, credit, notify; returns credit's."""
+    await ctx.activity(debit, "alice", amount, start_to_close=5)
+    credited = await ctx.activity(credit, "bob", amount, start_to_close=5)
+    await ctx.activity(notify, "bob", start_to_close=5)
+    return credited
+
+
+@workflow
+async def DelayedTransfer(ctx: durasim.WorkflowContext, amount: int) -> Any:
+    """The shared fixture delayed_transfer.json: sleep 3 s, debit, credit."""
+    await ctx.sleep(3)
+    await ctx.activity(debit, "alice", amount, start_to_close=5)
+    return await ctx.activity(credit, "bob", amount, start_to_close=5)
+
+
+@activity
+def debit(account: str, amount: int) -> int:
+    return amount
+
+
+@activity
+def credit(account: str, amount: int) -> int:
+    return amount
