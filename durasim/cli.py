@@ -7,10 +7,12 @@ with status 2. Subcommands are added by the modules that own them.
 from __future__ import annotations
 
 import argparse
+import importlib
+import pkgutil
 import sys
 from collections.abc import Sequence
 
-from durasim import __version__
+from durasim import __version__, commands
 from durasim.errors import DurasimError
 
 
@@ -24,7 +26,11 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = _Parser(prog="durasim", description="Teach durable execution by simulation.")
     parser.add_argument("--version", action="version", version=f"durasim {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                       parser_class=_Parser)
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        module.register(subparsers)
     return parser
 
 
