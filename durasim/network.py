@@ -8,10 +8,9 @@ the durable engine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from durasim.core import Simulation
+from durasim.core import NodeCrashed, Simulation
 from durasim.faults import (
     DelayMessage,
     DropMessage,
@@ -23,19 +22,27 @@ from durasim.faults import (
 from durasim.node import Node
 
 
-@dataclass
 class Message:
     """One message on the wire. ``step`` is the business step it belongs to, if any."""
 
-    id: int
-    src: str
-    dst: str
-    kind: str
-    payload: Any = None
-    step: int | str | None = None
-    sent_at: float = 0.0
-    copy: int = 0
-    headers: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("copy", "dst", "headers", "id", "kind", "payload", "sent_at", "src", "step")
+
+    def __init__(self, id: int, src: str, dst: str, kind: str, payload: Any = None,
+                 step: int | str | None = None, sent_at: float = 0.0, copy: int = 0,
+                 headers: dict[str, Any] | None = None) -> None:
+        self.id = id
+        self.src = src
+        self.dst = dst
+        self.kind = kind
+        self.payload = payload
+        self.step = step
+        self.sent_at = sent_at
+        self.copy = copy
+        self.headers = headers if headers is not None else {}
+
+    def __repr__(self) -> str:
+        return (f"Message(id={self.id}, {self.src}->{self.dst}, kind={self.kind!r}, "
+                f"step={self.step!r}, copy={self.copy})")
 
 
 class Network:
@@ -86,8 +93,12 @@ class Network:
         self._next_id += 1
         self.sent += 1
         message = Message(self._next_id, src, dst, kind, payload, step, self.sim.now,
-                          headers=headers or {})
-        self.sim.record(src, "send", id=message.id, to=dst, msg=kind, step=step)
+                          headers=headers)
+        if self.sim.trace.enabled:
+            self.sim.record(src, "send", id=message.id, to=dst, msg=kind, step=step)
+        if not self._message_faults and not self._partitions:  # the common, fast path
+            self._transmit(message, 0.0)
+            return message
         extra_delay, copies = 0.0, 0
         for index, fault in enumerate(self._message_faults):
             if not fault.matches(kind, src, dst, step):
@@ -131,6 +142,14 @@ class Network:
                             reason="receiver down")
             return
         self.delivered += 1
-        self.sim.record(message.dst, "receive", id=message.id, frm=message.src,
-                        msg=message.kind, step=message.step, copy=message.copy)
-        node.inbox.put(message)
+        if self.sim.trace.enabled:
+            self.sim.record(message.dst, "receive", id=message.id, frm=message.src,
+                            msg=message.kind, step=message.step, copy=message.copy)
+        handler = node.handler
+        if handler is None:
+            node.inbox.put(message)
+            return
+        try:
+            handler(message)
+        except NodeCrashed:  # the handler's node crashed while handling it
+            node.crash(reason="crashed while handling a message")

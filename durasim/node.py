@@ -76,7 +76,11 @@ class Node:
         self.crashes = 0
         self.on_start = on_start
         self.on_crash: list[Callable[[Node], None]] = []
+        self.handler: Callable[[Any], None] | None = None
+        """If set, messages are handed to it on arrival instead of queued in ``inbox``:
+        for nodes that react to each message at once (servers), this saves a wake-up."""
         self._processes: list[Process] = []
+        self._prune_at = 64
 
     def start(self) -> None:
         """Run the start-up code (call once after building the model)."""
@@ -91,8 +95,11 @@ class Node:
             coro.close()
             raise RuntimeError(f"node {self.name!r} is down; it cannot start {name or coro}")
         process = process_class(self.sim, coro, name, self)
-        self._processes = [p for p in self._processes if p.alive]
-        self._processes.append(process)
+        processes = self._processes
+        if len(processes) >= self._prune_at:  # amortized: pruning every spawn is O(n^2)
+            self._processes = processes = [p for p in processes if p.alive]
+            self._prune_at = max(64, 2 * len(processes))
+        processes.append(process)
         return process
 
     def crash(self, reason: str = "") -> bool:

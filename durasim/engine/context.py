@@ -110,6 +110,7 @@ class WorkflowContext:
                 raise ValueError(f"{name} must be > 0 seconds, got {value}")
         instance = self._instance
         instance.activity_seq += 1
+        instance.activity_definitions[definition.name] = definition
         attributes: dict[str, Any] = {
             "activityId": str(instance.activity_seq),
             "activityType": definition.name,

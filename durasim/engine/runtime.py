@@ -179,6 +179,9 @@ class WorkflowInstance:
         self.signals: dict[str, deque[list[Any]]] = {}
         self.signal_waiters: dict[str, deque[Future]] = {}
         self.patches: dict[str, bool] = {}
+        self.activity_definitions: dict[str, Any] = {}
+        """The activities this code called, by name: the worker runs exactly these (two
+        modules may define activities with the same name)."""
         self._ready: deque[_Task] = deque()
         self._unmatched: deque[Command] = deque()
         self._new: list[Command] = []
@@ -387,7 +390,8 @@ def _resolve_future(future: Future, ready: deque[_Task], value: Any,
 
 def _command_events_after(events: Sequence[HistoryEvent], start: int) -> list[HistoryEvent]:
     found = []
-    for event in events[start:]:
+    for index in range(start, len(events)):  # no slice: a slice copies the rest (O(n^2))
+        event = events[index]
         if event.event_type not in COMMAND_EVENTS:
             break
         found.append(event)

@@ -9,12 +9,14 @@ to a worker and writes down the commands that come back, as Temporal's server do
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
-from durasim.core import Simulation
+from durasim.core import NodeCrashed, Simulation
 from durasim.engine.history import EventType, HistoryEvent, make_failure
 from durasim.engine.runtime import EVENT_OF_COMMAND
 from durasim.engine.store import HistoryStore, RunRecord
@@ -104,6 +106,14 @@ class Server:
         self.worker = worker
         self.on_close = on_close
         self.node = Node(sim, name, durable=store, on_start=self._boot)
+        self.node.handler = self._handle
+        self._handlers: dict[str, Callable[[Message], None]] = {
+            "StartWorkflow": self._on_start_request, "Signal": self._on_signal,
+            "Poll": self._on_poll, "WorkflowTaskCompleted": self._on_task_completed,
+            "ActivityTaskCompleted": self._on_activity_completed,
+            "ActivityTaskFailed": self._on_activity_failed,
+            "WorkflowTaskFailed": self._on_task_failed,
+        }
         self.executions: dict[tuple[str, str], Execution] = {}
         self.current: dict[str, str] = {}
         self.poller: int | None = None
@@ -119,29 +129,20 @@ class Server:
         self.waiting_tasks = []
         for record in self.store.open_runs():
             self._recover(record)
-        node.spawn(self._serve(), "serve")
         if node.incarnation > 1:
             self.net.send(node.name, self.worker, "ServerUp", None)
 
-    async def _serve(self) -> None:
-        inbox = self.node.inbox
-        handlers = {
-            "StartWorkflow": self._on_start_request, "Signal": self._on_signal,
-            "Poll": self._on_poll, "WorkflowTaskCompleted": self._on_task_completed,
-            "ActivityTaskCompleted": self._on_activity_completed,
-            "ActivityTaskFailed": self._on_activity_failed,
-            "WorkflowTaskFailed": self._on_task_failed,
-        }
-        while True:
-            message: Message = await inbox.get()
-            handlers[message.kind](message)
+    def _handle(self, message: Message) -> None:
+        """Each request is handled the moment it arrives (the network calls this)."""
+        self._handlers[message.kind](message)
 
     def _alive(self, incarnation: int) -> Callable[[Callable[[], None]], Callable[[], None]]:
         """Wrap a timer callback so it does nothing if the server crashed meanwhile."""
         def wrap(callback: Callable[[], None]) -> Callable[[], None]:
             def guarded() -> None:
                 if self.node.up and self.node.incarnation == incarnation:
-                    callback()
+                    with contextlib.suppress(NodeCrashed):  # it crashed in the callback
+                        callback()
             return guarded
         return wrap
 
@@ -165,9 +166,15 @@ class Server:
             for event in batch:
                 self.sim.record(self.node.name, "history", workflow=ex.record.workflow_id,
                                 id=event.event_id, type=event.event_type.value)
-        if self.injector is not None:
-            self.injector.history_grew(len(events))
+        self._history_grew(len(events))
         return batch
+
+    def _history_grew(self, count: int) -> None:
+        """Let ``after_events`` crashes fire; if this node died, stop what it was doing."""
+        if self.injector is not None:
+            self.injector.history_grew(count)
+            if not self.node.up:
+                raise NodeCrashed(self.node.name, f"fault plan: after {count} events")
 
     def _wake(self, ex: Execution, specs: list[Spec]) -> None:
         """Record events that wake the workflow; a workflow task follows (or is buffered)."""
@@ -227,8 +234,7 @@ class Server:
             for event in events:
                 self.sim.record(self.node.name, "history", workflow=workflow_id,
                                 id=event.event_id, type=event.event_type.value)
-        if self.injector is not None:
-            self.injector.history_grew(2)
+        self._history_grew(2)
         self._dispatch_workflow_task(ex)
         return ex
 
@@ -449,6 +455,7 @@ class Server:
             self.waiting_tasks.append(lambda: self._dispatch_activity(ex, state))
             return
         state.started_at = self.sim.now
+        self.store.append(ex.record.workflow_id, ex.record.run_id, [], ex.state())
         attempt = state.attempt
         a = state.attributes
         self.net.send(self.node.name, self.worker, "ActivityTask", {
@@ -564,7 +571,14 @@ class Server:
             kept = saved_activities.get(str(scheduled_id), {})
             state.attempt = kept.get("attempt", 1)
             state.last_failure = kept.get("last_failure")
-            self._dispatch_activity(ex, state)
+            state.started_at = kept.get("started_at")
+            if state.started_at is None:
+                self._dispatch_activity(ex, state)
+            else:  # a worker may be running it: wait for its answer or its timeout
+                timeout = state.attributes["startToCloseTimeout"]
+                self._after(state.started_at + timeout - self.sim.now,
+                            partial(self._start_to_close, ex, state, state.attempt),
+                            "activity_timeout")
         for timer_id, started_id in ex.timers.items():
             started = record.events[started_id - 1]
             self._arm_timer(ex, timer_id, started_id, started.attributes["startToFireTimeout"],

@@ -50,6 +50,7 @@ class HistoryStore:
     def __init__(self) -> None:
         self._runs: dict[tuple[str, str], RunRecord] = {}
         self._order: list[tuple[str, str]] = []
+        self._by_workflow: dict[str, list[RunRecord]] = {}
 
     def create_run(self, workflow_id: str, run_id: str, workflow_type: str,
                    parent: dict[str, Any] | None = None,
@@ -61,6 +62,7 @@ class HistoryStore:
         record = RunRecord(workflow_id, run_id, workflow_type, parent)
         self._runs[key] = record
         self._order.append(key)
+        self._by_workflow.setdefault(workflow_id, []).append(record)
         if events:
             HistoryStore.append(self, workflow_id, run_id, events)
         return record
@@ -86,7 +88,9 @@ class HistoryStore:
 
     def runs(self, workflow_id: str | None = None) -> list[RunRecord]:
         """All runs in creation order (of one workflow id, if given)."""
-        return [self._runs[k] for k in self._order if workflow_id in (None, k[0])]
+        if workflow_id is not None:
+            return list(self._by_workflow.get(workflow_id, ()))
+        return [self._runs[k] for k in self._order]
 
     def open_runs(self) -> list[RunRecord]:
         """Runs that have not closed: what a restarted service must resume."""

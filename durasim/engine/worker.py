@@ -68,11 +68,12 @@ class Worker:
         self.sim = sim
         self.net = net
         self.workflows = workflows
-        self.activities = activities
+        self.activities = dict(activities)
         self.injector = injector
         self.server = server
         self.claim_unnamed = claim_unnamed_crashes
         self.node = Node(sim, name, on_start=self._boot)
+        self.node.handler = self._handle
         self.errors: list[NondeterminismError] = []
         self.replays = 0
         self.activity_calls: dict[str, int] = {}
@@ -85,7 +86,6 @@ class Worker:
         return cache
 
     def _boot(self, node: Node) -> None:
-        node.spawn(self._serve(), "serve")
         node.spawn(self._poll(), "poll")
 
     async def _poll(self) -> None:
@@ -95,20 +95,18 @@ class Worker:
             self.net.send(node.name, self.server, "Poll", node.incarnation)
             await self.sim.timeout(POLL_RETRY)
 
-    async def _serve(self) -> None:
-        inbox = self.node.inbox
-        while True:
-            message: Message = await inbox.get()
-            kind = message.kind
-            if kind == "WorkflowTask":
-                self._workflow_task(message.payload)
-            elif kind == "ActivityTask":
-                self._start_activity(message.payload)
-            elif kind == "PollAccepted":
-                self.node.volatile["poll_accepted"] = True
-            elif kind == "ServerUp":  # the server restarted: our poll died with it
-                self.node.volatile["poll_accepted"] = False
-                self.node.spawn(self._poll(), "poll")
+    def _handle(self, message: Message) -> None:
+        """Handle a message the moment it arrives (the network calls this)."""
+        kind = message.kind
+        if kind == "WorkflowTask":
+            self._workflow_task(message.payload)
+        elif kind == "ActivityTask":
+            self._start_activity(message.payload)
+        elif kind == "PollAccepted":
+            self.node.volatile["poll_accepted"] = True
+        elif kind == "ServerUp":  # the server restarted: our poll died with it
+            self.node.volatile["poll_accepted"] = False
+            self.node.spawn(self._poll(), "poll")
 
     # -- workflow tasks -----------------------------------------------------------------
     def _workflow_task(self, task: dict[str, Any]) -> None:
@@ -131,6 +129,7 @@ class Worker:
             new_events = events[instance.last_event_id:upto]
         try:
             commands = instance.feed(new_events)
+            self.activities.update(instance.activity_definitions)
         except NondeterminismError as error:
             cache.pop(key, None)
             self.errors.append(error)

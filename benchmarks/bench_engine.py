@@ -1,0 +1,143 @@
+"""Engine speed: simulated transfers per second, SQLite-backed transfers against DBOS on
+SQLite (same machine, same run), and replay of a 51,200-event history (Temporal's limit).
+
+Last line: one JSON object with transfers_per_s, sqlite_transfers_per_s,
+dbos_transfers_per_s (when dbos is installed), replay_51200_s, replay_scaling and, when
+the temporal extra is installed and a dev server starts, temporal_transfers_per_s and
+vs_temporal. Targets (issue 3 and 8): transfers_per_s >= 20,000; sqlite >= 2 x DBOS;
+replay_51200_s <= 0.25; replay_scaling <= 2.2.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import durasim
+from durasim import SQLiteStore, activity, workflow
+
+STEPS = ("validate", "fraud_check", "withdraw", "record_ledger", "deposit", "notify")
+
+
+@activity
+def bank_step(name: str, amount: int) -> str:
+    return f"{name} {amount}"
+
+
+@workflow
+async def BenchTransfer(ctx: durasim.WorkflowContext, amount: int) -> str:
+    for name in STEPS:
+        await ctx.activity(bank_step, name, amount)
+    return "done"
+
+
+@workflow
+async def LongWorkflow(ctx: durasim.WorkflowContext, activities: int) -> int:
+    for i in range(activities):
+        await ctx.activity(bank_step, "step", i)
+    return activities
+
+
+def rate(fn: Any, n: int) -> float:
+    start = time.perf_counter()
+    for i in range(n):
+        fn(i)
+    return n / (time.perf_counter() - start)
+
+
+def memory_rate(n: int = 2000) -> float:
+    return rate(lambda i: durasim.execute(BenchTransfer, i, id=f"t{i}", trace=False), n)
+
+
+def sqlite_rate(n: int = 300) -> float:
+    with tempfile.TemporaryDirectory() as folder:
+        store = SQLiteStore(Path(folder) / "bench.db")
+        result = rate(lambda i: durasim.execute(BenchTransfer, i, id=f"t{i}", store=store,
+                                                trace=False), n)
+        store.close()
+    return result
+
+
+def dbos_rate(n: int = 100) -> float | None:
+    try:
+        from dbos import DBOS
+    except ImportError:
+        return None
+    logging.getLogger("dbos").setLevel(logging.WARNING)
+    with tempfile.TemporaryDirectory() as folder:
+        DBOS(config={"name": "durasim-bench",
+                     "system_database_url": f"sqlite:///{folder}/dbos.sqlite"})
+
+        @DBOS.step()
+        def step(name: str, amount: int) -> str:
+            return f"{name} {amount}"
+
+        @DBOS.workflow()
+        def transfer(amount: int) -> str:
+            for name in STEPS:
+                step(name, amount)
+            return "done"
+
+        DBOS.launch()
+        try:
+            transfer(0)  # warm up
+            result = rate(transfer, n)
+        finally:
+            DBOS.destroy()
+    return result
+
+
+def replay_seconds(events: int) -> float:
+    activities = (events - 5) // 6
+    run = durasim.execute(LongWorkflow, activities, trace=False)
+    history = run.history
+    replayer = durasim.Replayer(workflows=[LongWorkflow])
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        replayer.replay(history)
+        best = min(best, time.perf_counter() - start)
+    print(f"replay of {len(history)} events: {best:.3f} s", file=sys.stderr)
+    return best
+
+
+def temporal_rate() -> float | None:
+    try:
+        from durasim.bridges.temporal import TemporalDevServer, temporal_transfers_per_s
+    except ImportError:
+        return None
+    try:
+        with TemporalDevServer() as server:
+            return float(temporal_transfers_per_s(server, n=30))
+    except Exception as error:  # no server here: report, don't fail the benchmark
+        print(f"temporal: not measured ({error})", file=sys.stderr)
+        return None
+
+
+def main() -> None:
+    figures: dict[str, Any] = {}
+    figures["transfers_per_s"] = round(max(memory_rate() for _ in range(2)))
+    print(f"memory: {figures['transfers_per_s']}/s", file=sys.stderr)
+    figures["sqlite_transfers_per_s"] = round(sqlite_rate())
+    dbos = dbos_rate()
+    if dbos is not None:
+        figures["dbos_transfers_per_s"] = round(dbos, 1)
+        figures["sqlite_vs_dbos"] = round(figures["sqlite_transfers_per_s"] / dbos, 2)
+    half = replay_seconds(25_600)
+    full = replay_seconds(51_200)
+    figures["replay_51200_s"] = round(full, 4)
+    figures["replay_scaling"] = round(full / half, 3)
+    temporal = temporal_rate()
+    if temporal is not None:
+        figures["temporal_transfers_per_s"] = round(temporal, 1)
+        figures["vs_temporal"] = round(figures["transfers_per_s"] / temporal, 1)
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
