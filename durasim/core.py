@@ -13,11 +13,11 @@ workflow code of the durable-execution engine uses. The heap holds
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import heapq
 import random
 from collections.abc import Callable, Coroutine, Generator, Iterator
-from contextlib import contextmanager
 from types import MethodType
 from typing import TYPE_CHECKING, Any
 
@@ -34,8 +34,8 @@ NORMAL = 1
 _PENDING = object()
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector for a long run.
 
     A simulation allocates many short-lived objects; with many live ones (thousands of
@@ -335,21 +335,22 @@ class Simulation:
         append = self.trace._raw.append if self.trace.enabled else None
         limit = float("inf") if until is None else until
         budget = -1 if max_steps is None else max_steps
+        if until is None and max_steps is None and append is None:
+            with collector_paused():
+                return self._run_to_end()
         taken = 0
         event: Event | None = None
-        if until is None and max_steps is None and append is None:
-            with _collector_paused():
-                return self._run_to_end()
-        while heap and taken != budget and heap[0][0] <= limit:
-            now, _, _, event = pop(heap)
-            self.now = now
-            taken += 1
-            callbacks, event.callbacks = event.callbacks, None
-            if append is not None:
-                append((now, callbacks[0] if callbacks else None, event.kind, None))
-            if callbacks:
-                for callback in callbacks:
-                    callback(event)
+        with collector_paused() if max_steps is None else contextlib.nullcontext():
+            while heap and taken != budget and heap[0][0] <= limit:
+                now, _, _, event = pop(heap)
+                self.now = now
+                taken += 1
+                callbacks, event.callbacks = event.callbacks, None
+                if append is not None:
+                    append((now, callbacks[0] if callbacks else None, event.kind, None))
+                if callbacks:
+                    for callback in callbacks:
+                        callback(event)
         self.steps += taken
         if event is not None:
             self._last = event

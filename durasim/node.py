@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from durasim.core import Event, Process, Simulation
+from durasim.core import Event, NodeCrashed, Process, Simulation
 
 
 class Mailbox:
@@ -85,8 +85,7 @@ class Node:
     def start(self) -> None:
         """Run the start-up code (call once after building the model)."""
         self.sim.record(self.name, "node_start", incarnation=self.incarnation)
-        if self.on_start is not None:
-            self.on_start(self)
+        self._run_start_up()
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str = "",
               process_class: type[Process] = Process) -> Process:
@@ -125,9 +124,16 @@ class Node:
         self.up = True
         self.incarnation += 1
         self.sim.record(self.name, "restart", incarnation=self.incarnation)
-        if self.on_start is not None:
-            self.on_start(self)
+        self._run_start_up()
         return True
+
+    def _run_start_up(self) -> None:
+        if self.on_start is None:
+            return
+        try:
+            self.on_start(self)
+        except NodeCrashed:  # it crashed again while starting (a fault planned there)
+            self.crash(reason="crashed while starting")
 
     def __repr__(self) -> str:
         return f"<Node {self.name} {'up' if self.up else 'DOWN'} #{self.incarnation}>"

@@ -8,7 +8,7 @@ it rebuild from the store.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -111,31 +111,43 @@ class EngineCluster:
     def __init__(self, *, seed: int = 0, faults: FaultPlan | Iterable[Fault] | Fault | None = None,
                  store: HistoryStore | None = None, workflows: Sequence[Any] = (),
                  activities: Sequence[Any] = (), trace: bool = True,
-                 claim_unnamed_crashes: bool = True, extra_nodes: Sequence[str] = (),
-                 latency: tuple[float, float] = (0.001, 0.005)) -> None:
+                 executes_effects: bool = True, step_numbers: dict[str, int] | None = None,
+                 sim: Simulation | None = None, net: Network | None = None,
+                 injector: FaultInjector | None = None, nodes: dict[str, Node] | None = None,
+                 step_hook: Callable[[str, int, str, str], None] | None = None) -> None:
+        """Build the engine's nodes, on a new simulation or on a given one.
+
+        Args:
+            sim, net, injector, nodes: pass all four to put the engine into an existing
+                world (the durable architecture adds it beside the bank's services).
+            executes_effects: whether activities do their own effects (see Worker).
+            step_numbers: activity name -> business step number, for step crashes.
+            step_hook: called as ``hook(node, step, name, when)`` where the server takes
+                part in a step (dispatching it, recording its completion).
+        """
         plan = as_plan(faults)
-        self.sim = sim = Simulation(seed=seed, trace=trace)
+        self.sim = sim = sim if sim is not None else Simulation(seed=seed, trace=trace)
         self.store = store if store is not None else HistoryStore()
-        self.net = Network(sim, faults=plan, latency=latency)
-        self.nodes: dict[str, Node] = {}
-        self.injector = FaultInjector(sim, plan, self.nodes)
+        self.net = net if net is not None else Network(sim, faults=plan)
+        self.nodes: dict[str, Node] = nodes if nodes is not None else {}
+        self.injector = (injector if injector is not None
+                         else FaultInjector(sim, plan, self.nodes))
         workflow_defs = dict(WORKFLOWS)
         workflow_defs.update({d.name: d for d in map(workflow_definition, workflows)})
         activity_defs: dict[str, ActivityDefinition] = dict(ACTIVITIES)
         activity_defs.update({d.name: d for d in map(activity_definition, activities)})
         self.closed: list[RunRecord] = []
         self.server = Server(sim, self.net, self.store, self.injector,
-                             on_close=self.closed.append)
+                             on_close=self.closed.append, step_hook=step_hook,
+                             step_numbers=step_numbers)
         self.worker = Worker(sim, self.net, workflows=workflow_defs, activities=activity_defs,
-                             injector=self.injector,
-                             claim_unnamed_crashes=claim_unnamed_crashes)
+                             injector=self.injector, executes_effects=executes_effects,
+                             step_numbers=step_numbers)
         self.client = Node(sim, "client")
         self._accepted: set[Any] = set()
         for node in (self.client, self.server.node, self.worker.node):
             self.nodes[node.name] = node
             self.net.attach(node)
-        for name in extra_nodes:
-            self.nodes.setdefault(name, Node(sim, name))
         self.client.spawn(self._client_inbox(), "inbox")
 
     def start(self) -> None:

@@ -159,6 +159,7 @@ class WorkflowContext:
         definition = workflow_definition(workflow)
         instance = self._instance
         instance.child_seq += 1
+        instance.workflow_definitions[definition.name] = definition
         child_id = id or f"{instance.workflow_id}-child-{instance.child_seq}"
         future = Future()
         instance.issue("StartChildWorkflowExecution", {

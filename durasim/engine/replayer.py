@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from durasim.core import collector_paused
 from durasim.engine.history import EventType, History
 from durasim.engine.runtime import Command, WorkflowInstance
 from durasim.engine.workflow import WorkflowDefinition, workflow_definition
@@ -72,7 +73,8 @@ class Replayer:
             run_id=str(started.get("originalExecutionRunId", "")),
             args=started.get("input", []))
         events = list(history.events)
-        instance.feed(events)
+        with collector_paused():  # replay allocates a lot and frees it all: skip GC passes
+            instance.feed(events)
         leftover = [c for c in instance._unmatched if c.replayed]
         if leftover and _closed(history):
             raise NondeterminismError(

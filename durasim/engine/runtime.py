@@ -180,8 +180,9 @@ class WorkflowInstance:
         self.signal_waiters: dict[str, deque[Future]] = {}
         self.patches: dict[str, bool] = {}
         self.activity_definitions: dict[str, Any] = {}
-        """The activities this code called, by name: the worker runs exactly these (two
-        modules may define activities with the same name)."""
+        self.workflow_definitions: dict[str, WorkflowDefinition] = {}
+        """The activities (and child workflows) this code called, by name: the worker runs
+        exactly these (two modules may define activities with the same name)."""
         self._ready: deque[_Task] = deque()
         self._unmatched: deque[Command] = deque()
         self._new: list[Command] = []

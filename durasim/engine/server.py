@@ -98,13 +98,17 @@ class Server:
     def __init__(self, sim: Simulation, net: Network, store: HistoryStore,
                  injector: FaultInjector | None = None, *, name: str = "server",
                  worker: str = "worker",
-                 on_close: Callable[[RunRecord], None] | None = None) -> None:
+                 on_close: Callable[[RunRecord], None] | None = None,
+                 step_hook: Callable[[str, int, str, str], None] | None = None,
+                 step_numbers: dict[str, int] | None = None) -> None:
         self.sim = sim
         self.net = net
         self.store = store
         self.injector = injector
         self.worker = worker
         self.on_close = on_close
+        self.step_hook = step_hook
+        self.step_numbers = step_numbers or {}
         self.node = Node(sim, name, durable=store, on_start=self._boot)
         self.node.handler = self._handle
         self._handlers: dict[str, Callable[[Message], None]] = {
@@ -454,10 +458,11 @@ class Server:
         if not self._poller_alive():
             self.waiting_tasks.append(lambda: self._dispatch_activity(ex, state))
             return
+        a = state.attributes
+        self._step_point(a["activityType"], "before_effect")
         state.started_at = self.sim.now
         self.store.append(ex.record.workflow_id, ex.record.run_id, [], ex.state())
         attempt = state.attempt
-        a = state.attributes
         self.net.send(self.node.name, self.worker, "ActivityTask", {
             "token": (ex.record.workflow_id, ex.record.run_id, state.scheduled_id, attempt),
             "activity_type": a["activityType"], "activity_id": a["activityId"],
@@ -479,8 +484,15 @@ class Server:
         if found is None:
             return
         ex, state = found
+        self._step_point(state.attributes["activityType"], "after_effect")
         self._close_activity(ex, state, E.ACTIVITY_TASK_COMPLETED,
                              {"result": message.payload["result"]})
+
+    def _step_point(self, activity_type: str, when: str) -> None:
+        """Where the server takes part in a business step: a crash may be planned here."""
+        step = self.step_numbers.get(activity_type)
+        if self.step_hook is not None and step is not None:
+            self.step_hook(self.node.name, step, activity_type, when)
 
     def _on_activity_failed(self, message: Message) -> None:
         found = self._activity_for(message.payload["token"])

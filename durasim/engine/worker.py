@@ -56,22 +56,27 @@ class Worker:
         workflows: workflow definitions by name.
         activities: activity definitions by name.
         injector: fires step crashes ("before_effect" / "after_effect" of an activity).
-        claim_unnamed_crashes: whether ``Crash(at_step=..., node=None)`` means this worker
-            (True when activities do their effects here; False when they call services).
+        executes_effects: True when activities do their effects here, so that
+            ``Crash(at_step=..., node=None)`` and ``FailActivity`` mean this worker; False
+            when activities call services, which then own those faults.
+        step_numbers: activity name -> business step number (default: the activity id),
+            so ``Crash(at_step=5)`` means the scenario's step 5.
     """
 
     def __init__(self, sim: Simulation, net: Network, *,
                  workflows: Mapping[str, WorkflowDefinition],
                  activities: Mapping[str, ActivityDefinition],
                  injector: FaultInjector | None = None, name: str = "worker",
-                 server: str = "server", claim_unnamed_crashes: bool = True) -> None:
+                 server: str = "server", executes_effects: bool = True,
+                 step_numbers: Mapping[str, int] | None = None) -> None:
         self.sim = sim
         self.net = net
-        self.workflows = workflows
+        self.workflows = dict(workflows)
         self.activities = dict(activities)
         self.injector = injector
         self.server = server
-        self.claim_unnamed = claim_unnamed_crashes
+        self.executes_effects = executes_effects
+        self.step_numbers = dict(step_numbers or {})
         self.node = Node(sim, name, on_start=self._boot)
         self.node.handler = self._handle
         self.errors: list[NondeterminismError] = []
@@ -107,6 +112,8 @@ class Worker:
         elif kind == "ServerUp":  # the server restarted: our poll died with it
             self.node.volatile["poll_accepted"] = False
             self.node.spawn(self._poll(), "poll")
+        else:  # replies to calls our activities made, and anything else: the inbox
+            self.node.inbox.put(message)
 
     # -- workflow tasks -----------------------------------------------------------------
     def _workflow_task(self, task: dict[str, Any]) -> None:
@@ -130,6 +137,7 @@ class Worker:
         try:
             commands = instance.feed(new_events)
             self.activities.update(instance.activity_definitions)
+            self.workflows.update(instance.workflow_definitions)
         except NondeterminismError as error:
             cache.pop(key, None)
             self.errors.append(error)
@@ -161,7 +169,8 @@ class Worker:
     async def _run_activity(self, task: dict[str, Any], info: ActivityInfo) -> None:
         name = task["activity_type"]
         definition = self.activities.get(name)
-        step = int(info.activity_id) if info.activity_id.isdigit() else 0
+        step = self.step_numbers.get(name) or (
+            int(info.activity_id) if info.activity_id.isdigit() else 0)
         self.sim.record(self.node.name, "activity", name=name, attempt=info.attempt,
                         phase="start", workflow=info.workflow_id)
         try:
@@ -171,7 +180,8 @@ class Worker:
             if definition.duration:
                 await self.sim.timeout(definition.duration)
             self._step_fault(step, name, "before_effect")
-            if self.injector is not None and self.injector.activity_fails(name, info.attempt):
+            if (self.executes_effects and self.injector is not None
+                    and self.injector.activity_fails(name, info.attempt)):
                 raise ApplicationError(f"injected failure of {name} (attempt {info.attempt})",
                                        "InjectedFailure")
             self.activity_calls[name] = self.activity_calls.get(name, 0) + 1
@@ -195,7 +205,7 @@ class Worker:
     def _step_fault(self, step: int, name: str, when: str) -> None:
         if self.injector is not None:
             self.injector.at_step(self.node.name, step, name, when,
-                                  claim_unnamed=self.claim_unnamed)
+                                  claim_unnamed=self.executes_effects)
 
     def _report_failure(self, task: dict[str, Any], failure: dict[str, Any]) -> None:
         self.sim.record(self.node.name, "activity", name=task["activity_type"],
