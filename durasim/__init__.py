@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from durasim.api import Comparison, compare, run
+from durasim.architectures import ARCHITECTURES, Architecture, Run, get_architecture
+from durasim.architectures.services import ServiceError, ServiceTimeout
+from durasim.checks import CheckReport, CheckResult
 from durasim.core import NodeCrashed, Simulation
 from durasim.engine.api import EngineCluster, Signal, WorkflowRun, execute
 from durasim.engine.context import WorkflowContext
@@ -46,6 +50,7 @@ from durasim.faults import (
 )
 from durasim.network import Network
 from durasim.node import Node
+from durasim.scenarios import SCENARIOS, Scenario, Step, get_scenario
 from durasim.trace import Trace, TraceEvent
 
 try:
@@ -54,10 +59,16 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.0"
 
 __all__ = [
+    "ARCHITECTURES",
+    "SCENARIOS",
     "ActivityError",
     "ActivityInfo",
     "ApplicationError",
+    "Architecture",
+    "CheckReport",
+    "CheckResult",
     "ChildWorkflowError",
+    "Comparison",
     "Crash",
     "DelayMessage",
     "DropMessage",
@@ -81,10 +92,15 @@ __all__ = [
     "ReplayResult",
     "Replayer",
     "RetryPolicy",
+    "Run",
     "SQLiteStore",
+    "Scenario",
     "ScenarioError",
+    "ServiceError",
+    "ServiceTimeout",
     "Signal",
     "Simulation",
+    "Step",
     "Trace",
     "TraceEvent",
     "WorkflowContext",
@@ -94,6 +110,10 @@ __all__ = [
     "activity",
     "activity_info",
     "activity_sleep",
+    "compare",
     "execute",
+    "get_architecture",
+    "get_scenario",
+    "run",
     "workflow",
 ]

@@ -20,6 +20,14 @@ When = Literal["before_effect", "after_effect"]
 WHENS: tuple[str, ...] = ("before_effect", "after_effect")
 
 
+def _short_repr(self: Any) -> str:
+    """``Crash(at_step=5, when='after_effect')``: only the fields that differ from defaults,
+    so plans read like the code that made them."""
+    shown = [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
+             if getattr(self, f.name) != f.default]
+    return f"{type(self).__name__}({', '.join(shown)})"
+
+
 def _fail(fault: object, field: str, problem: str) -> FaultPlanError:
     return FaultPlanError(f"{type(fault).__name__}.{field}: {problem}")
 
@@ -45,7 +53,7 @@ def _check_count(fault: object, field: str, value: object, *, minimum: int = 1) 
         raise _fail(fault, field, f"must be an integer >= {minimum}, got {value!r}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Crash:
     """Crash a node: it loses its memory; it comes back ``restart_after`` seconds later.
 
@@ -87,7 +95,7 @@ class Crash:
         _check_time(self, "restart_after", self.restart_after)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class _MessageFault:
     """Matches the ``nth`` message (from 1) whose kind, sender, receiver and step fit.
 
@@ -116,12 +124,12 @@ class _MessageFault:
                 and (self.step is None or self.step == step))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class DropMessage(_MessageFault):
     """Lose one message on the wire."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class DuplicateMessage(_MessageFault):
     """Deliver one message ``copies`` extra times (a retrying sender, a broker redelivery)."""
 
@@ -132,7 +140,7 @@ class DuplicateMessage(_MessageFault):
         _check_count(self, "copies", self.copies)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class DelayMessage(_MessageFault):
     """Hold one message back for ``by`` extra seconds (it may overtake, or be overtaken)."""
 
@@ -143,7 +151,7 @@ class DelayMessage(_MessageFault):
         _check_time(self, "by", self.by, allow_none=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Partition:
     """Between ``start`` and ``end``, messages between ``nodes`` and the rest are lost."""
 
@@ -170,7 +178,7 @@ class Partition:
         return self.start <= time < self.end and ((src in self.nodes) != (dst in self.nodes))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class FailActivity:
     """The first ``attempts`` attempts of activity ``name`` fail with a retryable error."""
 
@@ -181,6 +189,9 @@ class FailActivity:
         _check_name(self, "name", self.name, allow_none=False)
         _check_count(self, "attempts", self.attempts)
 
+
+for _cls in (Crash, DropMessage, DuplicateMessage, DelayMessage, Partition, FailActivity):
+    _cls.__repr__ = _short_repr  # type: ignore[method-assign]
 
 Fault = Crash | DropMessage | DuplicateMessage | DelayMessage | Partition | FailActivity
 FAULT_KINDS: dict[str, type] = {

@@ -1,0 +1,366 @@
+"""One interface for every architecture, and the one result they all return.
+
+An :class:`Architecture` turns (scenario, fault plan, seed, options) into a :class:`Run`.
+Subclasses only write :meth:`Architecture.simulate`; :meth:`Architecture.run` validates
+the options and the plan, runs the crash-free twin of the run (cached) and attaches the
+checks, so that every architecture is judged by the same invariants in the same words.
+:class:`World` is what one simulation shares: the kernel, the network, the fault
+injector, the per-node logs and the temporary folder of SQLite files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import itertools
+import os
+import tempfile
+from abc import ABC, abstractmethod
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from durasim.checks import CheckReport, evaluate
+from durasim.core import NodeCrashed, Simulation
+from durasim.errors import ScenarioError
+from durasim.faults import (
+    Crash,
+    DelayMessage,
+    DropMessage,
+    DuplicateMessage,
+    FailActivity,
+    Fault,
+    FaultPlan,
+    Partition,
+    as_plan,
+)
+from durasim.injector import FaultInjector
+from durasim.network import Network
+from durasim.node import Node
+from durasim.scenarios import Scenario, get_scenario
+from durasim.trace import Trace
+
+_FAST_TMP = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+"""Where run folders go: memory-backed on Linux (the files die with the run anyway)."""
+
+HORIZON = 7 * 24 * 3600.0
+"""Virtual seconds after which a run is cut off (and whatever is unfinished is stuck)."""
+
+
+@dataclass
+class Run:
+    """Everything one run produced: what happened, where things ended, and the verdict.
+
+    Attributes:
+        scenario: the scenario run.
+        architecture: "monolith", "event_driven" or "durable".
+        options: the architecture's options, defaults filled in.
+        faults: the fault plan.
+        seed: the simulation's seed.
+        trace: every event, for timelines and ``trace.digest()``.
+        state: ``balances`` (account -> balance), ``rows`` (node -> table -> rows),
+            ``queues`` (queue -> messages still in it), ``effects``/``postings``/
+            ``rejections`` (rows from every database), ``pending`` (work that never
+            finished: dicts with ``ref``, ``where``, ``what``) and, when a caller waits
+            for an answer, ``caller`` (``answered``, ``reply``, ``attempts``).
+        history: the workflow's event history (durable only).
+        outcome: "completed", "failed", "lost", "stuck", "dead-lettered", "rolled back",
+            "unknown to caller".
+        checks: the invariants' verdicts.
+        logs: node -> its own log lines.
+        result: what the process returned to its caller, if anything.
+        explanation: one sentence saying what happened.
+        unfired: crash faults of the plan that never found their moment.
+    """
+
+    scenario: Scenario
+    architecture: str
+    options: dict[str, Any]
+    faults: FaultPlan
+    seed: int
+    trace: Trace
+    state: dict[str, Any]
+    outcome: str
+    logs: dict[str, list[str]]
+    history: Any = None
+    result: Any = None
+    explanation: str = ""
+    checks: CheckReport = field(default_factory=CheckReport)
+    unfired: list[Fault] = field(default_factory=list)
+
+    @property
+    def balances(self) -> dict[str, int]:
+        """Final balances (a shortcut for ``state["balances"]``)."""
+        return dict(self.state.get("balances", {}))
+
+    @property
+    def changed_options(self) -> dict[str, Any]:
+        """The options that differ from the architecture's defaults."""
+        from durasim.architectures import get_architecture
+
+        try:
+            defaults = get_architecture(self.architecture).options
+        except ScenarioError:
+            defaults = {}
+        return {k: v for k, v in self.options.items() if defaults.get(k, not v) != v}
+
+    @property
+    def ok(self) -> bool:
+        """True when every check passed."""
+        return self.checks.ok
+
+    def _title(self) -> str:
+        faults = ", ".join(repr(f) for f in self.faults) or "no faults"
+        options = ", ".join(f"{k}={v}" for k, v in self.changed_options.items()) or "defaults"
+        return (f"{self.scenario.name} on {self.architecture} ({options}; seed {self.seed}; "
+                f"{faults})")
+
+    def __str__(self) -> str:
+        lines = [self._title(), f"outcome: {self.outcome}"]
+        if self.explanation:
+            lines.append(f"  {self.explanation}")
+        lines.append("balances: " + ", ".join(
+            f"{a} {self.scenario.accounts.get(a, 0)} -> {b}" for a, b in self.balances.items()))
+        lines.append(str(self.checks))
+        lines += [f"note: {f!r} never fired" for f in self.unfired]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        rows = "".join(
+            f"<tr><td>{esc(a)}</td><td>{self.scenario.accounts.get(a, 0)}</td><td>{b}</td>"
+            f"<td>{b - self.scenario.accounts.get(a, 0):+d}</td></tr>"
+            for a, b in self.balances.items())
+        notes = "".join(f"<p><i>{esc(repr(f))} never fired.</i></p>" for f in self.unfired)
+        colour = "#1a7f37" if self.checks.ok else "#cf222e"
+        return (f"<div class='durasim-run'><p><b>{esc(self._title())}</b></p>"
+                f"<p>Outcome: <b style='color:{colour}'>{esc(self.outcome)}</b>"
+                f"{' — ' + esc(self.explanation) if self.explanation else ''}</p>"
+                f"{self.checks._repr_html_()}"
+                "<table><tr><th>account</th><th>before</th><th>after</th><th>change</th></tr>"
+                f"{rows}</table>{notes}</div>")
+
+    def show(self) -> None:
+        """Display the run: as HTML inside IPython/Jupyter, as text anywhere else."""
+        try:
+            from IPython import get_ipython
+            from IPython.display import HTML, display
+        except ImportError:
+            print(self)
+            return
+        if get_ipython() is None:
+            print(self)
+        else:
+            display(HTML(self._repr_html_()))
+
+
+class World:
+    """What one simulation shares: kernel, network, fault injector, logs, SQLite folder.
+
+    Args:
+        scenario: the scenario.
+        plan: the fault plan (message faults naming steps by name are rewritten to
+            numbers, since messages carry step numbers).
+        seed: the kernel's seed.
+        default_node: where a crash without a node and without a step lands.
+        service_time: virtual seconds each service operation takes.
+    """
+
+    def __init__(self, scenario: Scenario, plan: FaultPlan, seed: int, *,
+                 default_node: str, service_time: float = 0.002) -> None:
+        self.scenario = scenario
+        self.plan = _numbered(plan, scenario)
+        self.sim = Simulation(seed=seed)
+        self.net = Network(self.sim, faults=self.plan)
+        self.nodes: dict[str, Node] = {}
+        self.injector = FaultInjector(self.sim, self.plan, self.nodes, scenario.step_names,
+                                      default_node=default_node)
+        self.logs: dict[str, list[str]] = {}
+        self.attempts: dict[str, int] = {}
+        self.service_time = service_time
+        self._folder = tempfile.TemporaryDirectory(prefix="durasim-", dir=_FAST_TMP)
+        self._ids = itertools.count(1)
+
+    def add(self, node: Node) -> Node:
+        """Register a node: reachable on the network, crashable by the plan, with a log."""
+        self.nodes[node.name] = node
+        self.net.attach(node)
+        self.logs.setdefault(node.name, [])
+        return node
+
+    def path(self, name: str) -> str:
+        """Where node ``name``'s database lives (inside the run's temporary folder)."""
+        return os.path.join(self._folder.name, f"{name}.sqlite")
+
+    def log(self, node: str, text: str) -> None:
+        """Append a line to ``node``'s own log, stamped with virtual time."""
+        self.logs.setdefault(node, []).append(f"{self.sim.now:9.3f}s  {text}")
+
+    def new_id(self, prefix: str) -> str:
+        """A fresh identifier, deterministic within the run ("ev-7")."""
+        return f"{prefix}-{next(self._ids)}"
+
+    def step_name(self, step: int | str | None, default: str) -> str:
+        """The scenario's name for step number ``step``, or ``default``."""
+        return self.scenario.step_names.get(step, default) if isinstance(step, int) else default
+
+    def crash_if_named(self, node: str, step: int, name: str, when: str) -> None:
+        """Crash ``node`` here only for crash faults that name it explicitly.
+
+        For nodes that take part in a step without executing it (the broker storing the
+        step's event): ``Crash(at_step=5)`` with no node means the executing service.
+        """
+        for fault in self.injector.unfired:
+            if (fault.node == node and fault.at_step in (step, name) and fault.when == when):
+                self.injector.fire(fault, node)
+                raise NodeCrashed(node, f"fault plan: step {step} {name} {when}")
+
+    def check_plan(self, architecture: str, *, history: bool = True) -> None:
+        """Refuse faults that name nodes this architecture does not have.
+
+        Args:
+            architecture: its name, for the message.
+            history: False when there is no event history, so ``Crash(after_events=n)``
+                could never fire.
+        """
+        named: list[tuple[str, str]] = []
+        for fault in self.plan:
+            if isinstance(fault, Crash) and fault.after_events is not None and not history:
+                raise ScenarioError(f"{fault!r} counts workflow history events; the "
+                                    f"{architecture} architecture has no history (crash at a "
+                                    "step or at a time instead)")
+            if isinstance(fault, Crash) and fault.node is not None:
+                named.append((repr(fault), fault.node))
+            elif isinstance(fault, DropMessage | DuplicateMessage | DelayMessage):
+                named += [(repr(fault), n) for n in (fault.src, fault.dst) if n is not None]
+            elif isinstance(fault, Partition):
+                named += [(repr(fault), n) for n in fault.nodes]
+        for fault_text, node in named:
+            if node not in self.nodes:
+                raise ScenarioError(f"{fault_text} names node {node!r}, which the "
+                                    f"{architecture} architecture does not have; its nodes: "
+                                    f"{', '.join(self.nodes)}")
+
+    def start(self) -> None:
+        """Start every node and arm the timed crashes."""
+        for node in list(self.nodes.values()):
+            node.start()
+        self.injector.arm()
+
+    def run(self, horizon: float = HORIZON) -> None:
+        """Run the simulation until nothing is left to do (or the horizon)."""
+        sim = self.sim
+        while sim.peek() <= horizon:
+            sim.run(max_steps=256)
+
+    def close(self) -> None:
+        """Close every database connection and delete the temporary folder."""
+        for node in self.nodes.values():
+            conn = getattr(node, "conn", None)
+            if conn is not None:
+                conn.close()
+                node.conn = None  # type: ignore[attr-defined]
+        self._folder.cleanup()
+
+
+def _numbered(plan: FaultPlan, scenario: Scenario) -> FaultPlan:
+    """Check every step a fault names; message faults get step numbers, not names."""
+    faults: list[Fault] = []
+    for fault in plan:
+        if isinstance(fault, Crash) and fault.at_step is not None:
+            scenario.step(fault.at_step)
+        if isinstance(fault, FailActivity):
+            scenario.step(fault.name)
+        if (isinstance(fault, DropMessage | DuplicateMessage | DelayMessage)
+                and fault.step is not None):
+            fault = dataclasses.replace(fault, step=scenario.step(fault.step).number)
+        faults.append(fault)
+    return FaultPlan(faults)
+
+
+_BASELINES: OrderedDict[tuple[Any, ...], Run] = OrderedDict()
+_BASELINE_LIMIT = 256
+
+
+class Architecture(ABC):
+    """How a system is built; ``run`` shows what a fault plan does to it.
+
+    Subclasses set ``name``, ``title``, ``options`` (name -> default; the default's type
+    is the option's type), ``option_help`` and ``default_node``, and implement
+    :meth:`simulate`.
+    """
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    options: ClassVar[Mapping[str, Any]] = {}
+    option_help: ClassVar[Mapping[str, str]] = {}
+    default_node: ClassVar[str] = "worker"
+
+    def run(self, scenario: Scenario | str, faults: Any = None, seed: int = 0,
+            **options: Any) -> Run:
+        """Run ``scenario`` under ``faults`` and judge the result.
+
+        Raises:
+            ScenarioError: unknown scenario, step, node or option, or a scenario this
+                architecture does not run.
+            TypeError: an option of the wrong type.
+        """
+        scenario = get_scenario(scenario)
+        scenario.check_supported(self.name)
+        plan = as_plan(faults)
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise TypeError(f"seed must be an integer, got {seed!r}")
+        opts = self.check_options(options)
+        run = self.simulate(scenario, plan, seed, opts)
+        baseline = run if not plan else self.baseline(scenario, seed, opts)
+        run.checks = evaluate(run, baseline)
+        return run
+
+    def baseline(self, scenario: Scenario, seed: int, options: dict[str, Any]) -> Run:
+        """The same run without faults (what "same outcome" compares with); cached."""
+        key = (self.name, scenario, tuple(sorted(options.items())), seed)
+        cached = _BASELINES.get(key)
+        if cached is not None:
+            _BASELINES.move_to_end(key)
+            return cached
+        run = self.simulate(scenario, FaultPlan(), seed, options)
+        run.checks = evaluate(run, run)
+        _BASELINES[key] = run
+        if len(_BASELINES) > _BASELINE_LIMIT:
+            _BASELINES.popitem(last=False)
+        return run
+
+    def check_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """Fill in defaults; refuse unknown options and wrong types with a sentence."""
+        unknown = sorted(set(options) - set(self.options))
+        if unknown:
+            valid = ", ".join(self.options) or "none"
+            raise ScenarioError(f"the {self.name} architecture has no option {unknown[0]!r}; "
+                                f"its options are: {valid}")
+        merged = dict(self.options)
+        for key, value in options.items():
+            default = self.options[key]
+            if isinstance(default, bool):
+                good = isinstance(value, bool)
+                kind = "True or False"
+            elif isinstance(default, int):
+                good = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+                kind = "a whole number >= 0"
+            else:
+                good = (isinstance(value, int | float) and not isinstance(value, bool)
+                        and value > 0)
+                kind = "a number of seconds > 0"
+            if not good:
+                raise TypeError(f"option {key!r} of the {self.name} architecture must be "
+                                f"{kind}, got {value!r}")
+            merged[key] = value
+        return merged
+
+    @abstractmethod
+    def simulate(self, scenario: Scenario, plan: FaultPlan, seed: int,
+                 options: dict[str, Any]) -> Run:
+        """Build the system on a fresh :class:`World`, run it, and return the raw Run."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} options={dict(self.options)}>"

@@ -1,0 +1,481 @@
+"""Event-driven: services with their own databases, chained by events through a broker.
+
+The talk's "event-driven architecture to the rescue", built the way it is commonly built
+and then fixed option by option, so the cost of each guarantee is visible:
+
+* **naive (the default):** a consumer acknowledges an event as soon as it receives it,
+  then does its work; a producer commits to its database, then publishes (a dual write).
+  A crash after the ack loses the event; a crash between the commit and the publish
+  loses the next one. ``Crash(at_step=5)`` destroys money: alice was debited, bob never
+  credited, and nothing anywhere will ever finish the transfer.
+* ``at_least_once=True``: consumers acknowledge only after the work (and its publish)
+  is done, and every publisher waits for the broker's confirm and publishes again when
+  none comes. Nothing is lost, but a crash after the commit makes the broker redeliver,
+  and the effect happens twice (bob credited twice).
+* ``idempotent_consumers=True``: each consumer records the event ids it processed in its
+  own database, in the same transaction as the effect, and skips a repeated id (re-sending
+  the events the first run produced, since that run may have crashed before publishing).
+* ``outbox=True``: the next event is written to an ``outbox`` table in the same transaction
+  as the state change, and a relay process publishes it (with confirms) even after a crash.
+
+Together, ``at_least_once + idempotent_consumers + outbox`` is consistent for every crash.
+
+Nodes: ``client`` (publishes the first event), ``broker`` (persistent queues in its own
+SQLite database, one queue per step, acknowledgements, redelivery after
+``visibility_timeout``, dead-letter after ``max_deliveries``) and one node per service. A
+delivery's message kind is the step's name ("deposit"); producers send "publish" (the
+broker answers "confirm" when asked to), consumers send "ack". The broker takes part in
+every step: ``Crash(node="broker", at_step=5)`` crashes it while it stores the event that
+starts step 5 (``before_effect``: before storing; ``after_effect``: stored, not confirmed).
+Every service writes its own log, which is the talk's "scattered logs".
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from durasim.architectures.base import Architecture, Run, World
+from durasim.architectures.services import (
+    Outcome,
+    ServiceNode,
+    ServiceTimeout,
+    TransientError,
+    build_services,
+    collect_state,
+    connect,
+    enable_replies,
+    reply,
+    request,
+)
+from durasim.faults import FaultPlan
+from durasim.network import Message
+from durasim.node import Node
+from durasim.scenarios import Scenario, Step
+
+BROKER_SCHEMA = """
+CREATE TABLE messages(id INTEGER PRIMARY KEY, queue TEXT, event_id TEXT, ref TEXT,
+                      step INTEGER, body TEXT, state TEXT, deliveries INTEGER,
+                      visible_at REAL)
+"""
+PUBLISH_ATTEMPTS = 10
+"""How often a confirming publisher tries before giving up (the broker may never return)."""
+
+
+class EventDriven(Architecture):
+    """Services chained by events through a broker with persistent queues.
+
+    Options:
+        at_least_once: acknowledge after processing; publishers wait for confirms.
+        idempotent_consumers: consumers skip event ids they already processed.
+        outbox: events are written in the state change's transaction; a relay publishes.
+        max_deliveries: deliveries before a message goes to the dead-letter queue.
+        visibility_timeout: seconds an unacknowledged message waits before redelivery.
+        confirm_timeout: seconds a publisher waits for the broker's confirm.
+    """
+
+    name = "event_driven"
+    title = "Event-driven: services, a broker, events"
+    options: ClassVar[Mapping[str, Any]] = {"at_least_once": False,
+                                            "idempotent_consumers": False, "outbox": False,
+                                            "max_deliveries": 5, "visibility_timeout": 10.0,
+                                            "confirm_timeout": 2.0}
+    option_help: ClassVar[Mapping[str, str]] = {
+        "at_least_once": "ack after processing; publishers wait for the broker's confirm",
+        "idempotent_consumers": "consumers skip event ids they already processed",
+        "outbox": "events written in the same transaction; a relay publishes them",
+        "max_deliveries": "deliveries before the dead-letter queue",
+        "visibility_timeout": "seconds before an unacknowledged message is redelivered",
+        "confirm_timeout": "seconds a publisher waits for the broker's confirm",
+    }
+    default_node = "broker"
+
+    def simulate(self, scenario: Scenario, plan: FaultPlan, seed: int,
+                 options: dict[str, Any]) -> Run:
+        """Build client, broker and services, publish the first event, read every database."""
+        system = _System(World(scenario, plan, seed, default_node="broker"), options)
+        result = system.run(self.name)
+        result.faults = plan  # as given (the world's copy names message steps by number)
+        return result
+
+
+class _System:
+    """One event-driven bank: the wiring and the behaviour of every participant."""
+
+    def __init__(self, world: World, options: dict[str, Any]) -> None:
+        self.world = world
+        self.scenario = world.scenario
+        self.at_least_once: bool = options["at_least_once"]
+        self.idempotent: bool = options["idempotent_consumers"]
+        self.outbox: bool = options["outbox"]
+        self.options = options
+        loops = (self.consume, self.relay) if self.outbox else (self.consume,)
+        queues = {s.name: s.service for s in self.scenario.all_steps if s.kind == "activity"}
+        self.broker = Broker(world, queues, options)
+        self.services = build_services(world, loops=loops)
+        self.client = world.add(Node(world.sim, "client"))
+        enable_replies(self.client)
+        self.client.on_start = self._start_client
+
+    def _start_client(self, me: Node) -> None:
+        me.spawn(self.start_process(me), "client")
+
+    # -- running and reading the result ---------------------------------------------------
+    def run(self, architecture: str) -> Run:
+        world = self.world
+        world.check_plan(architecture, history=False)
+        try:
+            world.start()
+            world.run()
+            state = collect_state(self.services)
+            self._read_queues(state)
+        finally:
+            world.close()
+        outcome, explanation = self._verdict(state)
+        return Run(scenario=self.scenario, architecture=architecture, options=self.options,
+                   faults=world.plan, seed=world.sim.seed, trace=world.sim.trace, state=state,
+                   outcome=outcome, logs=world.logs, explanation=explanation,
+                   unfired=list(world.injector.unfired))
+
+    def _read_queues(self, state: dict[str, Any]) -> None:
+        """Queue contents and unpublished outbox rows: what is still in flight, and where."""
+        queues: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        pending = []
+        conn = self.broker.conn or connect(self.broker.durable)
+        try:
+            rows = conn.execute("SELECT id, queue, event_id, ref, step, state, deliveries "
+                                "FROM messages WHERE state != 'acked' ORDER BY id").fetchall()
+        finally:
+            if conn is not self.broker.conn:
+                conn.close()
+        for mid, queue, event_id, ref, step, status, deliveries in rows:
+            name = "dead_letter" if status == "dead" else queue
+            queues[name].append({"id": mid, "queue": queue, "event_id": event_id, "ref": ref,
+                                 "step": step, "state": status, "deliveries": deliveries})
+            where = (f"in the dead-letter queue after {deliveries} deliveries"
+                     if status == "dead" else f"waiting in the broker's '{queue}' queue")
+            pending.append({"ref": ref, "step": step, "what": f"the {queue} event of {ref}",
+                            "where": where})
+        for service, tables in state["rows"].items():
+            for row in tables.get("outbox", []):
+                if not row["published"]:
+                    event = json.loads(row["body"])
+                    pending.append({"ref": event["ref"], "step": event["step"],
+                                    "what": f"the {event['name']} event of {event['ref']}",
+                                    "where": f"in {service}'s outbox, never published"})
+        state["queues"] = dict(queues)
+        state["pending"] = pending
+
+    def _verdict(self, state: dict[str, Any]) -> tuple[str, str]:
+        scenario, ref = self.scenario, self.scenario.key
+        done = {e["name"] for e in state["effects"] if e["ref"] == ref}
+        last = scenario.steps[-1]
+        rejected = [r for r in state["rejections"] if r["ref"] == ref]
+        pending = state["pending"]
+        if last.name in done:
+            return "completed", (f"Every event was delivered and processed, up to step "
+                                 f"{last.label}.")
+        if rejected:
+            first = rejected[0]
+            needed = [c.name for s in reversed(scenario.steps[:first["step"] - 1])
+                      if s.name in done and (c := scenario.compensation_for(s.name))]
+            missing = [n for n in needed if n not in done]
+            if not needed:
+                tail = "; nothing needed undoing"
+            elif missing:
+                tail = f"; the compensations did not all run ({', '.join(missing)} never did)"
+            else:
+                tail = f"; the compensations ran in reverse order ({', '.join(needed)})"
+            return "failed", (f"Step {first['step']} {first['name']} refused "
+                              f"({first['reason']}){tail}.")
+        dead = [p for p in pending if "dead-letter" in p["where"]]
+        if dead:
+            return "dead-lettered", (f"{dead[0]['what'].capitalize()} gave up after "
+                                     f"{self.options['max_deliveries']} deliveries and sits in "
+                                     "the dead-letter queue: someone must look at it by hand.")
+        if pending:
+            return "stuck", f"The chain is stuck: {pending[0]['what']} is {pending[0]['where']}."
+        ran = [s for s in scenario.steps if s.name in done]
+        if not ran:
+            return "lost", (f"The event for step {scenario.steps[0].label} vanished: nothing "
+                            "ran, and nothing anywhere will ever run it.")
+        stop = ran[-1]
+        following = scenario.steps[scenario.steps.index(stop) + 1]
+        return "lost", (f"The chain stopped after step {stop.label}: the event for step "
+                        f"{following.label} vanished, and nothing anywhere will ever run it.")
+
+    # -- events -------------------------------------------------------------------------
+    def event(self, step: Step, ref: str, undo: list[str] | None = None) -> dict[str, Any]:
+        """A fresh event that asks for ``step`` (ids are new every time)."""
+        return {"event_id": self.world.new_id("ev"), "ref": ref, "step": step.number,
+                "name": step.name, "undo": undo or []}
+
+    def next_events(self, step: Step, event: dict[str, Any], outcome: Outcome
+                    ) -> list[dict[str, Any]]:
+        """What follows ``step``: the next step, the next compensation, or nothing."""
+        scenario, ref = self.scenario, event["ref"]
+        if outcome.ok and step.compensates is None:
+            forward = list(scenario.steps)
+            following = forward[forward.index(step) + 1:] if step in forward else []
+            nxt = next((s for s in following if s.kind == "activity"), None)
+            return [self.event(nxt, ref)] if nxt is not None else []
+        if outcome.ok:
+            undo = list(event.get("undo", []))
+        else:
+            undo = []
+            for earlier in reversed(scenario.steps[:scenario.steps.index(step)]
+                                    if step in scenario.steps else []):
+                comp = scenario.compensation_for(earlier.name)
+                if comp is not None:
+                    undo.append(comp.name)
+        if not undo:
+            return []
+        return [self.event(scenario.step(undo[0]), ref, undo[1:])]
+
+    async def publish(self, node: Node, event: dict[str, Any], *, confirm: bool) -> bool:
+        """Send ``event`` to the broker; with ``confirm``, until the broker says it stored it."""
+        world = self.world
+        step = event["step"]
+        if not confirm:
+            world.sim.record(node.name, "publish", event=event["event_id"], queue=event["name"],
+                             step=step)
+            world.net.send(node.name, "broker", "publish", event, step=step)
+            world.log(node.name, f"published {event['event_id']} ({event['name']}), without "
+                                 "waiting for a confirm")
+            return True
+        for attempt in range(1, PUBLISH_ATTEMPTS + 1):
+            world.sim.record(node.name, "publish", event=event["event_id"], queue=event["name"],
+                             step=step, attempt=attempt)
+            try:
+                await request(world.net, node, "broker", "publish", event, step=step,
+                              timeout=self.options["confirm_timeout"])
+            except ServiceTimeout:
+                world.log(node.name, f"no confirm for {event['event_id']} ({event['name']}); "
+                                     "publishing it again")
+                continue
+            world.log(node.name, f"published {event['event_id']} ({event['name']}); the "
+                                 "broker confirmed")
+            return True
+        world.log(node.name, f"gave up publishing {event['event_id']} after "
+                             f"{PUBLISH_ATTEMPTS} attempts")
+        return False
+
+    def ack(self, node: ServiceNode, message: Message) -> None:
+        """Tell the broker the message may be forgotten."""
+        mid = message.headers["message_id"]
+        self.world.sim.record(node.name, "ack", message=mid, step=message.step)
+        self.world.net.send(node.name, "broker", "ack", {"message_id": mid, "queue": message.kind},
+                            step=message.step)
+
+    # -- the participants --------------------------------------------------------------
+    async def start_process(self, me: Node) -> None:
+        """The client: publish the event asking for step 1."""
+        first = next(s for s in self.scenario.steps if s.kind == "activity")
+        self.world.log(me.name, f"requesting {self.scenario.noun} {self.scenario.key}")
+        await self.publish(me, self.event(first, self.scenario.key), confirm=self.at_least_once)
+
+    async def consume(self, node: ServiceNode) -> None:
+        """A service's consumer: one delivered event at a time."""
+        while True:
+            message = await node.inbox.get()
+            if "message_id" not in message.headers:
+                node.log(f"ignored a {message.kind!r} message from {message.src}")
+                continue
+            await self.handle(node, message)
+
+    async def handle(self, node: ServiceNode, message: Message) -> None:
+        """Process one event: ack (naive: first), effect, next events, ack (at least once)."""
+        world, event = self.world, message.payload
+        step = self.scenario.step(event["step"])
+        delivery = message.headers.get("delivery", 1)
+        node.log(f"received {event['event_id']} ({step.name}), delivery {delivery}")
+        if not self.at_least_once:
+            self.ack(node, message)
+            node.log(f"acknowledged {event['event_id']} on receipt, before doing the work")
+        await world.sim.timeout(world.service_time)
+
+        def extra(conn: sqlite3.Connection, outcome: Outcome) -> list[dict[str, Any]]:
+            events = self.next_events(step, event, outcome)
+            if self.outbox:
+                conn.executemany("INSERT INTO outbox(event_id, body) VALUES (?, ?)",
+                                 [(e["event_id"], json.dumps(e)) for e in events])
+            return events
+
+        try:
+            outcome = node.perform(step.op, self.scenario.args_for(step), ref=event["ref"],
+                                   step=step.number, name=step.name,
+                                   key=event["event_id"] if self.idempotent else None,
+                                   extra=extra)
+        except TransientError as exc:
+            node.log(f"{step.name} failed ({exc.reason}); " + (
+                "not acknowledged, so the broker will redeliver it" if self.at_least_once
+                else "it was already acknowledged: the event is lost"))
+            return
+        events: list[dict[str, Any]] = outcome.extra or []
+        if outcome.deduped:
+            node.log(f"{event['event_id']} was already processed: no new effect")
+        if self.outbox:
+            wake = node.volatile.get("relay_wake")
+            if wake is not None and not wake.triggered:
+                wake.succeed()
+        else:
+            for nxt in events:
+                published = await self.publish(node, nxt, confirm=self.at_least_once)
+                if not published:
+                    return  # not acknowledged: the broker will redeliver
+        if self.at_least_once:
+            self.ack(node, message)
+        world.sim.record(node.name, "step", step=step.number, name=step.name, phase="done",
+                         ref=event["ref"])
+
+    async def relay(self, node: ServiceNode) -> None:
+        """The outbox relay: publish committed events (with confirms), then mark them."""
+        while True:
+            rows = node.db.execute(
+                "SELECT id, body FROM outbox WHERE published = 0 ORDER BY id").fetchall()
+            for oid, body in rows:
+                if not await self.publish(node, json.loads(body), confirm=True):
+                    break
+                node.db.execute("UPDATE outbox SET published = 1 WHERE id = ?", (oid,))
+            else:
+                if rows:
+                    continue
+            wake = node.volatile["relay_wake"] = self.world.sim.event("relay_wake")
+            await wake
+
+
+class Broker(Node):
+    """A message broker with persistent queues (its durable store is a SQLite database).
+
+    It keeps one message per published event, delivers the oldest ready message of a
+    queue to that queue's consumer (one at a time), forgets it on ack, makes it ready again
+    when no ack came within the visibility timeout, and moves it to the dead-letter queue
+    after ``max_deliveries``. Its timers and connection are volatile; on restart it reads
+    its database and carries on.
+    """
+
+    def __init__(self, world: World, queues: dict[str, str], options: dict[str, Any]) -> None:
+        path = world.path("broker")
+        super().__init__(world.sim, "broker", durable=path, on_start=self._start)
+        self.world = world
+        self.queues = queues
+        self.max_deliveries: int = options["max_deliveries"]
+        self.visibility: float = options["visibility_timeout"]
+        self.conn: sqlite3.Connection | None = connect(path)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute(BROKER_SCHEMA)
+        self.on_crash.append(self._lose_connection)
+        world.add(self)
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        assert self.conn is not None, "the broker is down"
+        return self.conn
+
+    def _start(self, node: Node) -> None:
+        if self.conn is None:  # a restart: the crash dropped the connection
+            self.conn = connect(self.durable)
+        for mid, visible_at in self.db.execute(
+                "SELECT id, visible_at FROM messages WHERE state = 'inflight'").fetchall():
+            self._expire_at(mid, visible_at)
+        self.spawn(self.serve(), "broker.serve")
+        for queue in self.queues:
+            self.dispatch(queue)
+
+    def _lose_connection(self, node: Node) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            if conn.in_transaction:
+                conn.rollback()
+                self.sim.record(self.name, "rollback", reason="crash")
+            conn.close()
+
+    async def serve(self) -> None:
+        """Handle publishes and acks as they arrive."""
+        while True:
+            message = await self.inbox.get()
+            if message.kind == "publish":
+                self.on_publish(message)
+            elif message.kind == "ack":
+                self.on_ack(message)
+
+    def on_publish(self, message: Message) -> None:
+        """Store the event in its queue (one transaction), confirm if asked, deliver."""
+        world, event = self.world, message.payload
+        queue = event["name"]
+        conn = self.db
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO messages(queue, event_id, ref, step, body, state, deliveries, "
+                     "visible_at) VALUES (?, ?, ?, ?, ?, 'ready', 0, 0)",
+                     (queue, event["event_id"], event["ref"], event["step"], json.dumps(event)))
+        world.crash_if_named(self.name, event["step"], queue, "before_effect")
+        conn.execute("COMMIT")
+        world.log(self.name, f"stored {event['event_id']} in queue '{queue}'")
+        world.crash_if_named(self.name, event["step"], queue, "after_effect")
+        if message.headers.get("request_id") is not None:
+            reply(world.net, self, message, {"ok": True}, kind="confirm")
+        self.dispatch(queue)
+
+    def on_ack(self, message: Message) -> None:
+        """Forget an acknowledged message; deliver the next one of its queue."""
+        mid, queue = message.payload["message_id"], message.payload["queue"]
+        cur = self.db.execute("UPDATE messages SET state = 'acked' WHERE id = ? "
+                              "AND state = 'inflight'", (mid,))
+        if cur.rowcount:
+            self.world.log(self.name, f"message {mid} in '{queue}' acknowledged")
+        self.dispatch(queue)
+
+    def dispatch(self, queue: str) -> None:
+        """Deliver the queue's oldest ready message, unless one is already out."""
+        conn = self.db
+        if conn.execute("SELECT 1 FROM messages WHERE queue = ? AND state = 'inflight'",
+                        (queue,)).fetchone():
+            return
+        row = conn.execute("SELECT id, body, step, deliveries FROM messages WHERE queue = ? "
+                           "AND state = 'ready' ORDER BY id LIMIT 1", (queue,)).fetchone()
+        if row is None:
+            return
+        mid, body, step, deliveries = row
+        deliveries += 1
+        visible_at = self.sim.now + self.visibility
+        conn.execute("UPDATE messages SET state = 'inflight', deliveries = ?, visible_at = ? "
+                     "WHERE id = ?", (deliveries, visible_at, mid))
+        if deliveries > 1:
+            self.sim.record(self.name, "redeliver", message=mid, queue=queue, step=step,
+                            delivery=deliveries)
+            self.world.log(self.name, f"redelivering message {mid} of '{queue}' "
+                                      f"(delivery {deliveries})")
+        self.world.net.send(self.name, self.queues[queue], queue, json.loads(body), step=step,
+                            headers={"message_id": mid, "delivery": deliveries})
+        self._expire_at(mid, visible_at)
+
+    def _expire_at(self, mid: int, visible_at: float) -> None:
+        incarnation = self.incarnation
+
+        def expire() -> None:
+            if self.up and self.incarnation == incarnation:
+                self.expire(mid)
+
+        self.sim.schedule_at(max(visible_at, self.sim.now), expire, kind="visibility")
+
+    def expire(self, mid: int) -> None:
+        """No ack in time: redeliver the message, or dead-letter it after too many tries."""
+        row = self.db.execute("SELECT queue, step, deliveries, visible_at FROM messages "
+                              "WHERE id = ? AND state = 'inflight'", (mid,)).fetchone()
+        if row is None or row[3] > self.sim.now:
+            return
+        queue, step, deliveries, _ = row
+        if deliveries >= self.max_deliveries:
+            self.db.execute("UPDATE messages SET state = 'dead' WHERE id = ?", (mid,))
+            self.sim.record(self.name, "dead_letter", message=mid, queue=queue, step=step,
+                            deliveries=deliveries)
+            self.world.log(self.name, f"message {mid} of '{queue}' moved to the dead-letter "
+                                      f"queue after {deliveries} deliveries")
+        else:
+            self.db.execute("UPDATE messages SET state = 'ready' WHERE id = ?", (mid,))
+            self.world.log(self.name, f"message {mid} of '{queue}' not acknowledged within "
+                                      f"{self.visibility:g} s")
+        self.dispatch(queue)

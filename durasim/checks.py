@@ -1,0 +1,313 @@
+"""The invariants every run is judged by, each with a sentence a student understands.
+
+The same four questions are asked of every architecture, from the same data (final
+balances, the ``effects`` and ``postings`` rows of every database, what is still pending):
+
+* is money conserved (counting money that is visibly on its way)?
+* was each business process applied exactly once, or not at all?
+* is anything stuck in flight, and where?
+* did the run end like the same run without faults?
+
+and, when somebody waited for an answer, did that caller learn what happened? A check
+never just says "failed": it says who lost what, which step ran twice, where the event
+sits.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from durasim.architectures.base import Run
+    from durasim.scenarios import Scenario
+
+_TIMES = {1: "once", 2: "twice", 3: "three times"}
+
+
+def times(n: int) -> str:
+    """``2`` -> ``"twice"``: counts as students say them."""
+    return _TIMES.get(n, f"{n} times")
+
+
+def _and(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One invariant's verdict: its name, pass/fail and the sentence that explains it."""
+
+    name: str
+    ok: bool
+    sentence: str
+
+    def __str__(self) -> str:
+        return f"{'✓' if self.ok else '✗'} {self.sentence}"
+
+
+class CheckReport:
+    """The verdicts of one run; ``ok`` when all passed. Iterate it, or index by name."""
+
+    def __init__(self, results: Iterable[CheckResult] = ()) -> None:
+        self.results: tuple[CheckResult, ...] = tuple(results)
+
+    @property
+    def ok(self) -> bool:
+        """True when every check passed."""
+        return all(r.ok for r in self.results)
+
+    @property
+    def failed(self) -> list[CheckResult]:
+        """The checks that did not pass."""
+        return [r for r in self.results if not r.ok]
+
+    def __iter__(self) -> Iterator[CheckResult]:
+        return iter(self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def __getitem__(self, key: int | str) -> CheckResult:
+        if isinstance(key, int):
+            return self.results[key]
+        for result in self.results:
+            if result.name == key:
+                return result
+        raise KeyError(f"no check {key!r}; checks: {', '.join(r.name for r in self.results)}")
+
+    def __str__(self) -> str:
+        return "\n".join(str(r) for r in self.results)
+
+    def __repr__(self) -> str:
+        verdict = "ok" if self.ok else "FAILED"
+        return f"<CheckReport {verdict}: {len(self.failed)} of {len(self)} failed>"
+
+    def _repr_html_(self) -> str:
+        items = "".join(
+            f"<li><span style='color:{'#1a7f37' if r.ok else '#cf222e'}'>"
+            f"{'✓' if r.ok else '✗'}</span> {html.escape(r.sentence)}</li>"
+            for r in self.results)
+        return f"<ul class='durasim-checks' style='list-style:none;padding-left:0'>{items}</ul>"
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+def _deltas(run: Run) -> dict[str, int]:
+    initial = run.scenario.accounts
+    final = run.state.get("balances", {})
+    return {a: final.get(a, initial.get(a, 0)) - initial.get(a, 0)
+            for a in dict.fromkeys([*initial, *final])}
+
+
+def _limbo(run: Run) -> dict[str, int]:
+    """Per business reference, money taken out and not (yet) put anywhere."""
+    limbo: dict[str, int] = defaultdict(int)
+    for posting in run.state.get("postings", []):
+        limbo[posting["ref"]] -= posting["delta"]
+    return {ref: amount for ref, amount in limbo.items() if amount}
+
+
+def _multiple(actual: int, expected: int) -> str:
+    if expected and actual != expected and actual % expected == 0 and actual // expected > 1:
+        return f" ({abs(expected)} {times(actual // expected)})"
+    return ""
+
+
+def _who(run: Run, baseline: Run | None) -> str:
+    """"alice lost 25 but bob never received it": what happened to each account."""
+    actual = _deltas(run)
+    expected = _deltas(baseline) if baseline is not None else {}
+    lost = [f"{a} lost {-d}{_multiple(d, expected.get(a, 0))}" for a, d in actual.items()
+            if d < 0]
+    gained = []
+    for account, d in actual.items():
+        base = expected.get(account, 0)
+        if d > 0:
+            gained.append(f"{account} received {d}{_multiple(d, base)}")
+        elif base > 0:
+            gained.append(f"{account} never received it")
+    if lost and gained:
+        return f"{_and(lost)} but {_and(gained)}"
+    return _and(lost or gained)
+
+
+# -- the checks -------------------------------------------------------------------------
+
+def money_conserved(run: Run, baseline: Run | None = None) -> CheckResult:
+    """The total in all accounts, plus money visibly on its way, equals the initial total."""
+    initial = run.scenario.total_money
+    total = sum(run.state.get("balances", {}).values())
+    pending = {p["ref"]: p for p in run.state.get("pending", [])}
+    in_flight = sum(amount for ref, amount in _limbo(run).items() if ref in pending)
+    missing = initial - total - in_flight
+    if missing == 0:
+        if in_flight:
+            where = _and(sorted({p["where"] for p in pending.values()}))
+            return CheckResult("money_conserved", True,
+                               f"Money is conserved only counting {in_flight} still in flight "
+                               f"({where}): the accounts hold {total} of {initial}.")
+        return CheckResult("money_conserved", True,
+                           f"Money is conserved: the accounts hold {total} in total, as "
+                           "before.")
+    who = _who(run, baseline)
+    if missing > 0:
+        return CheckResult("money_conserved", False,
+                           f"Money was destroyed: {who}; {missing} is missing.")
+    return CheckResult("money_conserved", False,
+                       f"Money was created: {who}; {-missing} appeared from nowhere.")
+
+
+def _effect_counts(run: Run, scenario: Scenario) -> dict[str, Counter[str]]:
+    """ref -> effect step name -> how many times it is applied (compensations subtract)."""
+    effect_steps = {s.name for s in scenario.steps if s.effect}
+    undoes = {s.name: s.compensates for s in scenario.compensations if s.compensates}
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in run.state.get("effects", []):
+        name = row["name"]
+        if name in effect_steps:
+            counts[row["ref"]][name] += 1
+        elif name in undoes:
+            counts[row["ref"]][undoes[name]] -= 1
+    return counts
+
+
+def _accounts_of(run: Run, ref: str, name: str) -> list[str]:
+    ids = {(r["service"], r["id"]) for r in run.state.get("effects", [])
+           if r["ref"] == ref and r["name"] == name}
+    moves = [p for p in run.state.get("postings", []) if (p["service"], p["effect_id"]) in ids]
+    return list(dict.fromkeys(f"{p['account']} {'credited' if p['delta'] > 0 else 'debited'}"
+                              for p in moves))
+
+
+def exactly_once(run: Run, baseline: Run | None = None) -> CheckResult:
+    """Each business process's effects all happened once, or none did (net of undoing)."""
+    scenario, noun = run.scenario, run.scenario.noun
+    counts = _effect_counts(run, scenario)
+    expected = _effect_counts(baseline, scenario) if baseline is not None else {}
+    undo_steps = {s.name for s in scenario.compensations}
+    reverted = {(r["ref"], scenario.step(r["name"]).compensates) for r in run.state.get(
+        "effects", []) if r["name"] in undo_steps}
+    compensated = {r["ref"] for r in run.state.get("effects", []) if r["name"] in undo_steps}
+    pending = {p["ref"]: p for p in run.state.get("pending", [])}
+    problems, fine = [], []
+    order = [s.name for s in scenario.steps]
+    effect_steps = {s.name for s in scenario.steps if s.effect}
+    refused = {r["ref"]: r for r in run.state.get("rejections", [])}
+    # Every ref is expected to have the same effect steps: those that ran (or were refused)
+    # for any ref, here or without the faults.
+    family = {n for c in [*counts.values(), *expected.values()] for n in c}
+    for other in (run, baseline):
+        if other is not None:
+            family |= {r["name"] for r in other.state.get("rejections", [])
+                       if r["name"] in effect_steps}
+    names = sorted(family, key=order.index)
+    for ref in sorted(set(counts) | set(expected)):
+        applied = counts.get(ref, Counter())
+        many = [n for n in names if applied[n] > 1]
+        if many:
+            detail = _and([f"{n} ran {times(applied[n])}"
+                           + (f" ({_and(_accounts_of(run, ref, n))} {times(applied[n])})"
+                              if _accounts_of(run, ref, n) else "") for n in many])
+            problems.append(f"{noun} {ref} was applied more than once: {detail}")
+        elif all(applied[n] == 1 for n in names):
+            fine.append(f"{noun} {ref} was applied exactly once ({_and(names)} once each)")
+        elif all(applied[n] == 0 for n in names):
+            how = "was fully undone by its compensations" if ref in compensated else (
+                "was not applied at all")
+            fine.append(f"{noun} {ref} {how}")
+        else:
+            done = [n for n in names if applied[n] > 0]
+            undone = [n for n in names if applied[n] <= 0 and (ref, n) in reverted]
+            never = [n for n in names if applied[n] <= 0 and (ref, n) not in reverted]
+            gaps = ([f"{_and(undone)} {'was' if len(undone) == 1 else 'were'} undone"]
+                    if undone else []) + ([f"{_and(never)} never did"] if never else [])
+            text = f"{noun} {ref} was half applied: {_and(done)} ran but {' and '.join(gaps)}"
+            if ref in pending:
+                text += f" (what is left is {pending[ref]['where']})"
+            elif ref in refused:
+                text += f" ({refused[ref]['name']} was refused and " + (
+                    "the compensations did not finish)" if undo_steps
+                    else "nothing undid the rest)")
+            problems.append(text)
+    if problems:
+        return CheckResult("exactly_once", False, _sentence("; ".join(problems)))
+    if not fine:
+        return CheckResult("exactly_once", True, f"No {noun} had any effect.")
+    if len(fine) > 3:
+        return CheckResult("exactly_once", True,
+                           f"All {len(fine)} {noun}s were applied exactly once or not at all.")
+    return CheckResult("exactly_once", True, _sentence("; ".join(fine)))
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
+
+
+def nothing_stuck(run: Run) -> CheckResult:
+    """Nothing is left half-way: no message waiting in a queue, outbox or dead letters."""
+    pending = run.state.get("pending", [])
+    if not pending:
+        return CheckResult("nothing_stuck", True,
+                           "Nothing is stuck: no message or task is left waiting anywhere.")
+    parts = [f"{p['what']} is {p['where']}" for p in pending]
+    return CheckResult("nothing_stuck", False, f"Something is stuck: {'; '.join(parts)}.")
+
+
+def same_outcome(run: Run, baseline: Run | None = None) -> CheckResult:
+    """The run ended as the identical run without faults did: same outcome, same balances."""
+    if baseline is None or baseline is run:
+        return CheckResult("same_outcome", True,
+                           f"No faults: this is the crash-free run itself ({run.outcome}).")
+    why = f" ({run.explanation[:1].lower()}{run.explanation[1:].rstrip('.')})" if (
+        run.explanation) else ""
+    if baseline.outcome != run.outcome:
+        return CheckResult("same_outcome", False,
+                           f"Without the faults this run ended '{baseline.outcome}'; with them "
+                           f"it ended '{run.outcome}'{why}.")
+    before, after = baseline.balances, run.balances
+    differ = [f"{a} has {after.get(a)} instead of {before.get(a)}"
+              for a in dict.fromkeys([*before, *after]) if before.get(a) != after.get(a)]
+    if differ:
+        return CheckResult("same_outcome", False,
+                           f"Same outcome as without the faults ('{run.outcome}'), but "
+                           f"different balances: {_and(differ)}.")
+    return CheckResult("same_outcome", True,
+                       f"Same outcome as without the faults: '{run.outcome}', with the same "
+                       "balances.")
+
+
+def caller_informed(run: Run) -> CheckResult | None:
+    """The caller who waited for an answer got one (None when nobody waits)."""
+    caller: dict[str, Any] | None = run.state.get("caller")
+    if caller is None:
+        return None
+    noun, ref = run.scenario.noun, run.scenario.key
+    tries = caller.get("attempts", 1)
+    if caller.get("answered"):
+        answer = caller.get("reply") or {}
+        said = "it worked" if answer.get("ok") else f"it failed ({answer.get('error', '')})"
+        return CheckResult("caller_informed", True,
+                           f"The caller got an answer after {tries} attempt"
+                           f"{'s' if tries != 1 else ''}: {said}.")
+    truth = ("it did: the database committed it" if caller.get("applied")
+             else "it did not: nothing was committed")
+    return CheckResult("caller_informed", False,
+                       f"The caller never got an answer ({tries} attempt"
+                       f"{'s' if tries != 1 else ''} timed out): it cannot tell whether {noun} "
+                       f"{ref} happened ({truth}).")
+
+
+def evaluate(run: Run, baseline: Run | None = None) -> CheckReport:
+    """Every check for ``run``; ``baseline`` is the same run without faults."""
+    results = [money_conserved(run, baseline), exactly_once(run, baseline), nothing_stuck(run),
+               same_outcome(run, baseline)]
+    informed = caller_informed(run)
+    if informed is not None:
+        results.append(informed)
+    return CheckReport(results)
