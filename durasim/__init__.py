@@ -48,6 +48,7 @@ from durasim.faults import (
     FaultPlan,
     Partition,
 )
+from durasim.history_compare import HistoryComparison, compare_histories
 from durasim.network import Network
 from durasim.node import Node
 from durasim.scenarios import SCENARIOS, Scenario, Step, get_scenario
@@ -80,6 +81,7 @@ __all__ = [
     "FaultPlan",
     "FaultPlanError",
     "History",
+    "HistoryComparison",
     "HistoryEvent",
     "HistoryFormatError",
     "HistoryStore",
@@ -111,6 +113,7 @@ __all__ = [
     "activity_info",
     "activity_sleep",
     "compare",
+    "compare_histories",
     "execute",
     "get_architecture",
     "get_scenario",

@@ -120,8 +120,7 @@ class WorkflowContext:
             or DEFAULT_START_TO_CLOSE,
             "retryPolicy": (retry or DEFAULT_RETRY).to_temporal(),
         }
-        if schedule_to_close is not None:
-            attributes["scheduleToCloseTimeout"] = schedule_to_close
+        attributes["scheduleToCloseTimeout"] = schedule_to_close or 0.0
         future = Future()
         instance.issue("ScheduleActivityTask", attributes, future)
         return await future
@@ -181,11 +180,14 @@ class WorkflowContext:
         instance = self._instance
         if change_id in instance.patches:
             return instance.patches[change_id]
-        details = {"patch_id": change_id}
+        details = {"patch-data": {"id": change_id, "deprecated": False}}  # the SDK's shape
         use_new = (not instance.replaying
                    or instance.peek_recorded_marker(PATCH_MARKER, details))
         if use_new:
             instance.issue("RecordMarker", {"markerName": PATCH_MARKER, "details": details})
+            # Temporal's Python SDK also records the change in a search attribute
+            instance.issue("UpsertWorkflowSearchAttributes", {
+                "searchAttributes": {"TemporalChangeVersion": [change_id]}})
         instance.patches[change_id] = use_new
         return use_new
 

@@ -463,6 +463,8 @@ def _encode_object(obj: dict[str, Any], lookup: _Lookup) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in obj.items():
         codec = lookup(key)
+        if codec is _PAYLOAD_LIST and not value:
+            continue  # Temporal leaves out an empty input rather than writing {}
         try:
             out[key] = value if codec is None else codec.encode(value)
         except (TypeError, ValueError, AttributeError) as exc:

@@ -33,6 +33,7 @@ COMMAND_EVENTS = {
     E.ACTIVITY_TASK_SCHEDULED: "ScheduleActivityTask",
     E.TIMER_STARTED: "StartTimer",
     E.MARKER_RECORDED: "RecordMarker",
+    E.UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: "UpsertWorkflowSearchAttributes",
     E.START_CHILD_WORKFLOW_EXECUTION_INITIATED: "StartChildWorkflowExecution",
     E.WORKFLOW_EXECUTION_COMPLETED: "CompleteWorkflowExecution",
     E.WORKFLOW_EXECUTION_FAILED: "FailWorkflowExecution",

@@ -38,6 +38,16 @@ PREVIOUS = "<previous event>"
 
 Spec = tuple[EventType, dict[str, Any]]
 
+_SERVER_DEFAULTS: dict[str, dict[str, Any]] = {
+    "FailWorkflowExecution": {"retryState": "RETRY_STATE_RETRY_POLICY_NOT_SET"},
+    "ScheduleActivityTask": {"scheduleToStartTimeout": 0.0, "heartbeatTimeout": 0.0},
+    "StartChildWorkflowExecution": {
+        "workflowRunTimeout": 0.0, "workflowTaskTimeout": WORKFLOW_TASK_TIMEOUT,
+        "parentClosePolicy": "PARENT_CLOSE_POLICY_TERMINATE",
+        "workflowIdReusePolicy": "WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE"},
+}
+"""Attributes the real server fills in on command events (0 s means "no timeout")."""
+
 
 @dataclass
 class ActivityState:
@@ -217,6 +227,7 @@ class Server:
             "workflowTaskTimeout": WORKFLOW_TASK_TIMEOUT, "attempt": 1,
             "originalExecutionRunId": run_id, "firstExecutionRunId": first_run or run_id,
             "identity": "durasim-client", "workflowId": workflow_id,
+            "firstWorkflowTaskBackoff": 0.0,
         }
         if continued_from:
             started["continuedExecutionRunId"] = continued_from
@@ -334,7 +345,8 @@ class Server:
         closing: tuple[str, dict[str, Any]] | None = None
         for kind, attributes in p["commands"]:
             event_type = EVENT_OF_COMMAND[kind]
-            specs.append((event_type, {**attributes,
+            extra = _SERVER_DEFAULTS.get(kind, {})
+            specs.append((event_type, {**attributes, **extra,
                                        "workflowTaskCompletedEventId": completed_id}))
             if kind in ("CompleteWorkflowExecution", "FailWorkflowExecution",
                         "ContinueAsNewWorkflowExecution"):
@@ -388,7 +400,7 @@ class Server:
             state = ActivityState(event.event_id, a, scheduled_at=self.sim.now)
             ex.activities[event.event_id] = state
             self._dispatch_activity(ex, state)
-            if "scheduleToCloseTimeout" in a:
+            if a.get("scheduleToCloseTimeout"):
                 self._after(a["scheduleToCloseTimeout"],
                             lambda: self._schedule_to_close(ex, state), "activity_timeout")
         elif t is E.TIMER_STARTED:
@@ -400,7 +412,8 @@ class Server:
                 "workflow_id": ex.record.workflow_id, "run_id": ex.record.run_id,
                 "initiated_id": event.event_id})
             self._wake(ex, [(E.CHILD_WORKFLOW_EXECUTION_STARTED, {
-                "initiatedEventId": event.event_id, "workflowType": a["workflowType"],
+                "namespace": "default", "initiatedEventId": event.event_id,
+                "workflowType": a["workflowType"],
                 "workflowExecution": {"workflowId": a["workflowId"],
                                       "runId": child.record.run_id}})])
 
@@ -429,7 +442,8 @@ class Server:
                            if e.event_type is E.CHILD_WORKFLOW_EXECUTION_STARTED
                            and e.attributes.get("initiatedEventId") == parent["initiated_id"]),
                           0)
-        common = {"initiatedEventId": parent["initiated_id"], "startedEventId": started_id,
+        common = {"namespace": "default", "initiatedEventId": parent["initiated_id"],
+                  "startedEventId": started_id,
                   "workflowType": record.workflow_type,
                   "workflowExecution": {"workflowId": record.workflow_id,
                                         "runId": record.run_id}}
