@@ -49,6 +49,7 @@ from durasim.faults import (
     Partition,
 )
 from durasim.history_compare import HistoryComparison, compare_histories
+from durasim.i18n import get_language, set_language
 from durasim.network import Network
 from durasim.node import Node
 from durasim.scenarios import SCENARIOS, Scenario, Step, get_scenario
@@ -116,7 +117,9 @@ __all__ = [
     "compare_histories",
     "execute",
     "get_architecture",
+    "get_language",
     "get_scenario",
     "run",
+    "set_language",
     "workflow",
 ]

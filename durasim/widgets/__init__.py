@@ -1,0 +1,13 @@
+"""Notebook front ends: CrashLab, ReplayStepper and Compare (ipywidgets).
+
+Widgets only build new runs (or re-run one deterministically) and redraw; they never
+reach into a simulation. Every callback shows its errors as one line in the widget.
+"""
+
+from __future__ import annotations
+
+from durasim.widgets.compare import Compare
+from durasim.widgets.crashlab import CrashLab
+from durasim.widgets.replay import ReplayStepper
+
+__all__ = ["Compare", "CrashLab", "ReplayStepper"]

@@ -1,0 +1,1 @@
+"""A notebook and helpers for the real-browser test (Voilà + Playwright + chromium)."""
