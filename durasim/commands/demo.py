@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from durasim.architectures.base import Run
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``durasim demo``."""
     parser = subparsers.add_parser(
         "demo", help="crash the bank transfer at step 5 on all three architectures",

@@ -10,7 +10,7 @@ from typing import Any
 from durasim.errors import FaultPlanError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``durasim simulate``."""
     parser = subparsers.add_parser(
         "simulate", help="run one scenario on one architecture",
