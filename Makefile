@@ -1,7 +1,9 @@
 # Every target sets itself up: .venv is (re)built when missing or older than pyproject.toml.
 PY      := .venv/bin/python
 VENV    := .venv/.installed
-PORT    ?= 0
+PORT    ?= 8888
+# Jupyter refuses to run as root unless told; containers and CI machines often are root.
+ROOTOPT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: lab demo test lint typecheck pytest bench slides figures chromium clean
 
@@ -12,7 +14,8 @@ $(VENV): pyproject.toml
 	touch $(VENV)
 
 lab: $(VENV)
-	.venv/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) --notebook-dir=notebooks
+	.venv/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
+		--ServerApp.root_dir=notebooks $(ROOTOPT)
 
 demo: $(VENV)
 	.venv/bin/durasim demo
