@@ -72,6 +72,8 @@ class Run:
         result: what the process returned to its caller, if anything.
         explanation: one sentence saying what happened.
         unfired: crash faults of the plan that never found their moment.
+        workflow: the workflow code that ran (durable only): what ReplayStepper steps
+            through and what a Replayer checks the history against.
     """
 
     scenario: Scenario
@@ -88,6 +90,7 @@ class Run:
     explanation: str = ""
     checks: CheckReport = field(default_factory=CheckReport)
     unfired: list[Fault] = field(default_factory=list)
+    workflow: Any = None
 
     @property
     def balances(self) -> dict[str, int]:

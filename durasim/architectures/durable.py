@@ -88,7 +88,8 @@ class Durable(Architecture):
         world.logs["server"] = _history_log(outcome.history)
         return Run(scenario, self.name, options, plan, seed, world.sim.trace, state, verdict,
                    world.logs, history=outcome.history, result=outcome.result,
-                   explanation=explanation, unfired=list[Fault](world.injector.unfired))
+                   explanation=explanation, unfired=list[Fault](world.injector.unfired),
+                   workflow=workflow)
 
 
 def _activities(world: World, worker: Node, scenario: Scenario, options: dict[str, Any]

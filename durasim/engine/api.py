@@ -82,6 +82,8 @@ class WorkflowRun:
     replays: int = 0
     activity_calls: dict[str, int] = field(default_factory=dict)
     children: dict[str, list[History]] = field(default_factory=dict)
+    workflow: Any = None
+    """The workflow function that ran (for the Replayer and the ReplayStepper)."""
 
     def raise_for_status(self) -> Any:
         """The result, or the error: WorkflowFailed, NondeterminismError, or still running."""
@@ -255,6 +257,7 @@ def execute(workflow: Any, *args: Any, id: str | None = None, seed: int = 0,
         cluster.submit(workflow, *args, workflow_id=workflow_id, signals=signals)
     cluster.sim.run(until=until)
     run = cluster.outcome(workflow_id)
+    run.workflow = workflow
     if isinstance(run.error, NondeterminismError):
         run.status = "nondeterministic"
     return run

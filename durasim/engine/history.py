@@ -591,6 +591,13 @@ def _events_list(doc: Any, source: str) -> list[Any]:
     return doc["events"]
 
 
+_HAS_INPUT = frozenset({
+    EventType.WORKFLOW_EXECUTION_STARTED, EventType.ACTIVITY_TASK_SCHEDULED,
+    EventType.START_CHILD_WORKFLOW_EXECUTION_INITIATED,
+    EventType.WORKFLOW_EXECUTION_CONTINUED_AS_NEW, EventType.WORKFLOW_EXECUTION_SIGNALED})
+"""Event types whose ``input`` is always present once decoded ([] when Temporal omits it)."""
+
+
 def _decode_event(obj: Any, index: int) -> tuple[int, EventType, int, dict[str, Any]]:
     """One JSON event -> (id, type, eventTime in ns, decoded attributes)."""
     obj = _expect(obj, dict, "an event object")
@@ -616,9 +623,12 @@ def _decode_event(obj: Any, index: int) -> tuple[int, EventType, int, dict[str, 
     def lookup(field: str) -> _Codec | None:
         return _codec_for(event_type, field)
     try:
-        return event_id, event_type, ns, _decode_object(attrs, lookup)
+        decoded = _decode_object(attrs, lookup)
     except _Bad as bad:
         raise bad.under(key) from None
+    if event_type in _HAS_INPUT:
+        decoded.setdefault("input", [])  # Temporal leaves an empty input out
+    return event_id, event_type, ns, decoded
 
 
 def _decode_events(items: list[Any], source: str) -> list[HistoryEvent]:

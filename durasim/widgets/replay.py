@@ -17,7 +17,6 @@ import ipywidgets as widgets
 from durasim.engine.history import History
 from durasim.engine.workflow import (
     WORKFLOWS,
-    ActivityDefinition,
     WorkflowDefinition,
     workflow_definition,
 )
@@ -115,7 +114,7 @@ class ReplayStepper(widgets.VBox):
 
 
 def _definition(run: Any, history: History, workflow: Any) -> WorkflowDefinition:
-    """The workflow code of ``run``: given, carried by the run, registered, or rebuilt."""
+    """The workflow code of ``run``: given, carried by the run, or registered by name."""
     if workflow is not None:
         return workflow_definition(workflow)
     carried = getattr(run, "workflow", None)
@@ -124,42 +123,8 @@ def _definition(run: Any, history: History, workflow: Any) -> WorkflowDefinition
     name = str(history[0].attributes.get("workflowType", history.workflow_type))
     if name in WORKFLOWS:
         return WORKFLOWS[name]
-    rebuilt = _durable_workflow(run)
-    if rebuilt is not None:
-        return rebuilt
     raise TypeError(f"cannot find the code of workflow {name!r}; pass it: "
                     f"ReplayStepper(run, workflow=MyWorkflow)")
-
-
-def _durable_workflow(run: Any) -> WorkflowDefinition | None:
-    """The durable architecture's workflow for ``run``'s scenario and options.
-
-    That workflow is built per run and not registered; replay never executes activities,
-    so stand-ins carrying the activities' names are enough to rebuild it exactly.
-    """
-    scenario = getattr(run, "scenario", None)
-    if scenario is None or getattr(run, "architecture", None) != "durable":
-        return None
-    try:
-        from durasim.architectures import durable
-        from durasim.architectures.durable import _workflow
-    except ImportError:
-        return None
-
-    def stand_in(name: str) -> Any:
-        async def activity(*_: Any) -> Any:
-            raise RuntimeError("replay never runs activities")
-
-        activity.__durasim_activity__ = ActivityDefinition(  # type: ignore[attr-defined]
-            name, activity, True)
-        return activity
-
-    activities = {s.name: stand_in(s.name) for s in scenario.all_steps if s.kind == "activity"}
-    options = {**durable.Durable.options, **getattr(run, "options", {})}
-    try:
-        return workflow_definition(_workflow(scenario, activities, options))
-    except (TypeError, KeyError):
-        return None
 
 
 def _code_html(position: Position, definition: WorkflowDefinition) -> str:
