@@ -12,7 +12,7 @@ import json
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, fields
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 from durasim.errors import FaultPlanError
 
@@ -200,7 +200,7 @@ FAULT_KINDS: dict[str, type] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class FaultPlan:
     """An ordered, immutable list of faults to inject into one run.
 
@@ -211,7 +211,6 @@ class FaultPlan:
     """
 
     faults: tuple[Fault, ...] = ()
-    _kinds: ClassVar[dict[str, type]] = FAULT_KINDS
 
     def __init__(self, faults: Iterable[Fault] = ()) -> None:
         if isinstance(faults, str | bytes) or not isinstance(faults, Iterable):
@@ -263,8 +262,10 @@ class FaultPlan:
             raise FaultPlanError(f"fault plan is not valid JSON: {exc}") from None
         return cls.from_dict(data)
 
-    def __str__(self) -> str:
+    def __repr__(self) -> str:
         return "FaultPlan([" + ", ".join(map(repr, self.faults)) + "])"
+
+    __str__ = __repr__
 
 
 def _plain(data: dict[str, Any]) -> dict[str, Any]:

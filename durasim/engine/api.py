@@ -184,8 +184,8 @@ class EngineCluster:
 
     def _send_signal(self, body: dict[str, Any], seq: int) -> None:
         if self.client.up:
-            self.client.spawn(self._until_accepted("Signal", body, ("SignalAccepted", seq)),
-                              "signal")
+            ack = ("SignalAccepted", (body["workflow_id"], seq))
+            self.client.spawn(self._until_accepted("Signal", body, ack), "signal")
 
     def outcome(self, workflow_id: str) -> WorkflowRun:
         """Collect the result of ``workflow_id`` from the store (the source of truth)."""

@@ -545,8 +545,10 @@ def _read_document(data: Any) -> tuple[Any, str]:
     """Whatever the caller gave -> (parsed JSON, name of the source for messages)."""
     if isinstance(data, dict | list):
         return data, "<object>"
-    if isinstance(data, str) and data.lstrip()[:1] in ("{", "["):
-        return _parse_json(data, "<text>"), "<text>"
+    if isinstance(data, str):
+        text = data.lstrip("\ufeff \t\r\n")  # a BOM is how some editors start a file
+        if text[:1] in ("{", "[") or "\n" in data or len(data) > 4096:
+            return _parse_json(text, "<text>"), "<text>"  # text, not a (very odd) path
     if isinstance(data, bytes | bytearray):
         return _parse_json(_utf8(bytes(data), "<text>"), "<text>"), "<text>"
     if not isinstance(data, str | os.PathLike):

@@ -255,7 +255,15 @@ class WorkflowInstance:
         self.now = event.time
         self._new = []
         if self._main is None:
-            self._main = self.start_task(self.definition.fn(self.ctx, *self._args))
+            try:
+                coro = self.definition.fn(self.ctx, *self._args)
+            except TypeError as error:  # the recorded input does not fit the code
+                raise NondeterminismError(
+                    f"[TMPRL1100] workflow {self.workflow_id!r}: history event 1 starts "
+                    f"{self.definition.name} with {self._args!r}, which does not fit its "
+                    f"parameters: {error}", workflow_id=self.workflow_id, event_id=1,
+                    recorded=repr(self._args), issued=self.definition.name) from None
+            self._main = self.start_task(coro)
         self._run_ready()
         return [c for c in self._new if not c.replayed]
 

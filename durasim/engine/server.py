@@ -143,6 +143,8 @@ class Server:
         self.waiting_tasks = []
         for record in self.store.open_runs():
             self._recover(record)
+        for ex in list(self.executions.values()):
+            self._recover_children(ex)
         if node.incarnation > 1:
             self.net.send(node.name, self.worker, "ServerUp", None)
 
@@ -267,7 +269,8 @@ class Server:
             self._wake(ex, [(E.WORKFLOW_EXECUTION_SIGNALED, {
                 "signalName": p["name"], "input": list(p["args"]),
                 "identity": "durasim-client"})])
-        self.net.send(self.node.name, message.src, "SignalAccepted", p["seq"])
+        self.net.send(self.node.name, message.src, "SignalAccepted",
+                      (p["workflow_id"], p["seq"]))
 
     # -- workflow tasks -----------------------------------------------------------------
     def _on_poll(self, message: Message) -> None:
@@ -368,10 +371,11 @@ class Server:
             "CompleteWorkflowExecution": "completed", "FailWorkflowExecution": "failed",
             "ContinueAsNewWorkflowExecution": "continued"}[closing[0]]
         batch = self._write(ex, specs, status)
+        if wake:  # set before the commands start: a child's start must see this task
+            ex.wt_scheduled = batch[-1].event_id
         for event in batch[1:]:
             self._start_command(ex, event)
         if wake:
-            ex.wt_scheduled = len(ex.events)
             self._dispatch_workflow_task(ex)
         if closing is not None:
             self._close(ex, closing[0], closing[1], next_run)
@@ -408,14 +412,21 @@ class Server:
             self._arm_timer(ex, a["timerId"], event.event_id, a["startToFireTimeout"])
         elif t is E.START_CHILD_WORKFLOW_EXECUTION_INITIATED:
             ex.children[a["workflowId"]] = event.event_id
-            child = self.start_workflow(a["workflowId"], a["workflowType"], a["input"], parent={
-                "workflow_id": ex.record.workflow_id, "run_id": ex.record.run_id,
-                "initiated_id": event.event_id})
-            self._wake(ex, [(E.CHILD_WORKFLOW_EXECUTION_STARTED, {
-                "namespace": "default", "initiatedEventId": event.event_id,
-                "workflowType": a["workflowType"],
-                "workflowExecution": {"workflowId": a["workflowId"],
-                                      "runId": child.record.run_id}})])
+            self._start_child(ex, event.event_id, a)
+
+    def _start_child(self, ex: Execution, initiated_id: int, a: dict[str, Any]) -> None:
+        child = self.start_workflow(a["workflowId"], a["workflowType"], a.get("input", []),
+                                    parent={"workflow_id": ex.record.workflow_id,
+                                            "run_id": ex.record.run_id,
+                                            "initiated_id": initiated_id})
+        self._wake(ex, [self._child_started_spec(initiated_id, child.record)])
+
+    @staticmethod
+    def _child_started_spec(initiated_id: int, child: RunRecord) -> Spec:
+        return (E.CHILD_WORKFLOW_EXECUTION_STARTED, {
+            "namespace": "default", "initiatedEventId": initiated_id,
+            "workflowType": child.workflow_type,
+            "workflowExecution": {"workflowId": child.workflow_id, "runId": child.run_id}})
 
     def _close(self, ex: Execution, kind: str, attributes: dict[str, Any],
                next_run: str | None) -> None:
@@ -561,6 +572,38 @@ class Server:
                                       "startedEventId": PREVIOUS, "identity": IDENTITY})])
 
     # -- recovery -----------------------------------------------------------------------
+    def _recover_children(self, ex: Execution) -> None:
+        """Finish what a crash interrupted between a parent and its children.
+
+        A crash can fall between writing StartChildWorkflowExecutionInitiated and creating
+        the child's run, or between closing a child and telling its parent; both moments
+        leave the parent waiting for ever unless recovery completes them.
+        """
+        told: dict[int, set[EventType]] = {}
+        for event in ex.events:
+            initiated = event.attributes.get("initiatedEventId")
+            if initiated is not None:
+                told.setdefault(int(initiated), set()).add(event.event_type)
+        for child_id, initiated_id in list(ex.children.items()):
+            heard = told.get(initiated_id, set())
+            if heard & {E.CHILD_WORKFLOW_EXECUTION_COMPLETED, E.CHILD_WORKFLOW_EXECUTION_FAILED}:
+                continue
+            runs = [r for r in self.store.runs(child_id)
+                    if (r.parent or {}).get("initiated_id") == initiated_id
+                    and (r.parent or {}).get("run_id") == ex.record.run_id]
+            if not runs:
+                a = ex.events[initiated_id - 1].attributes
+                self._start_child(ex, initiated_id, a)
+                continue
+            if E.CHILD_WORKFLOW_EXECUTION_STARTED not in heard:
+                self._wake(ex, [self._child_started_spec(initiated_id, runs[0])])
+            last = runs[-1]
+            if last.status in ("completed", "failed") and last.events:
+                closing = last.events[-1]
+                kind = ("CompleteWorkflowExecution" if last.status == "completed"
+                        else "FailWorkflowExecution")
+                self._notify_parent(last, kind, closing.attributes)
+
     def _recover(self, record: RunRecord) -> None:
         """Rebuild an open run's state from its history and re-arm what was in flight."""
         saved = record.state or {}
