@@ -126,14 +126,14 @@ class Timeout(Event):
     """An event that happens ``delay`` seconds of virtual time after it is created."""
 
     __slots__ = ()
-    kind = "timeout"  # class attributes: a timeout never fails, so only two slots are set
-    ok = True
 
     def __init__(self, sim: Simulation, delay: float, value: Any = None) -> None:
         if delay < 0:
             raise ValueError(f"a timeout cannot be negative (got {delay})")
         self.callbacks = []
         self.value = value
+        self.ok = True  # slots, not class attributes: Python 3.11 reads slots faster
+        self.kind = "timeout"
         sim._seq = seq = sim._seq + 1  # inlined _push: this is the kernel's hottest line
         _heappush(sim._heap, (sim.now + delay, NORMAL, seq, self))
 
