@@ -1,0 +1,59 @@
+"""``make lab`` serves the notebooks on loopback, with token authentication on."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_make_lab_serves_the_notebooks_behind_a_token() -> None:
+    port = free_port()
+    lab = subprocess.Popen(["make", "--no-print-directory", "lab", f"PORT={port}"], cwd=REPO,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           start_new_session=True, env={**os.environ, "BROWSER": "true"})
+    try:
+        url = None
+        deadline = time.monotonic() + 60
+        assert lab.stdout is not None
+        while url is None and time.monotonic() < deadline:
+            line = lab.stdout.readline()
+            if not line:
+                break
+            found = re.search(rf"(http://127\.0\.0\.1:{port}/lab\?token=\w+)", line)
+            url = found.group(1) if found else None
+        assert url is not None, "make lab never printed its URL"
+        token = url.split("token=")[1]
+        api = f"http://127.0.0.1:{port}/api/contents"
+        names: set[str] = set()
+        while not names and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{api}?token={token}", timeout=10) as response:
+                    names = {item["name"] for item in json.load(response)["content"]}
+            except urllib.error.URLError:
+                time.sleep(0.2)  # printed its URL a moment before it listens
+        assert "00_start_here.ipynb" in names
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(api, timeout=10)
+        assert refused.value.code == 403
+    finally:
+        os.killpg(lab.pid, signal.SIGTERM)
+        lab.wait(timeout=30)
