@@ -178,12 +178,16 @@ class Server:
                 event.attributes["startedEventId"] = event.event_id - 1
         self.store.append(ex.record.workflow_id, ex.record.run_id, batch, ex.state(), status)
         self.events_written += len(batch)
+        self._appended(ex.record, batch)
+        return batch
+
+    def _appended(self, record: RunRecord, batch: list[HistoryEvent]) -> None:
+        """Tell the trace (the timeline's source) and the fault plan what was written."""
         if self.sim.trace.enabled:
             for event in batch:
-                self.sim.record(self.node.name, "history", workflow=ex.record.workflow_id,
+                self.sim.record(self.node.name, "history", workflow=record.workflow_id,
                                 id=event.event_id, type=event.event_type.value)
-        self._history_grew(len(events))
-        return batch
+        self._history_grew(len(record.events))
 
     def _history_grew(self, count: int) -> None:
         """Let ``after_events`` crashes fire; if this node died, stop what it was doing."""
@@ -247,11 +251,7 @@ class Server:
         record.state = ex.state()
         self.executions[(workflow_id, run_id)] = ex
         self.current[workflow_id] = run_id
-        if self.sim.trace.enabled:
-            for event in events:
-                self.sim.record(self.node.name, "history", workflow=workflow_id,
-                                id=event.event_id, type=event.event_type.value)
-        self._history_grew(2)
+        self._appended(record, events)
         self._dispatch_workflow_task(ex)
         return ex
 
