@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import inspect
 import heapq
 import random
 from collections.abc import Callable, Coroutine, Generator, Iterator
@@ -181,9 +182,14 @@ class Process(Event):
 
     def kill(self) -> None:
         """Drop the coroutine without resuming it (the node lost its memory)."""
-        if self.coro is not None:
-            self.sim._graveyard.append(self.coro)
-            self.coro = None
+        coro = self.coro
+        if coro is None:
+            return
+        self.coro = None
+        if inspect.getcoroutinestate(coro) == inspect.CORO_CREATED:
+            coro.close()  # never started: nothing of it can run, and Python stays quiet
+        else:
+            self.sim._graveyard.append(coro)
 
     def _resume(self, event: Event) -> None:
         coro = self.coro
