@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import inspect
 import heapq
+import inspect
 import random
 from collections.abc import Callable, Coroutine, Generator, Iterator
 from types import MethodType
