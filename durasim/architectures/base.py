@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from durasim.checks import CheckReport, evaluate
-from durasim.core import NodeCrashed, Simulation
+from durasim.core import Simulation
 from durasim.errors import ScenarioError
 from durasim.faults import (
     Crash,
@@ -214,10 +214,7 @@ class World:
         For nodes that take part in a step without executing it (the broker storing the
         step's event): ``Crash(at_step=5)`` with no node means the executing service.
         """
-        for fault in self.injector.unfired:
-            if (fault.node == node and fault.at_step in (step, name) and fault.when == when):
-                self.injector.fire(fault, node)
-                raise NodeCrashed(node, f"fault plan: step {step} {name} {when}")
+        self.injector.at_step(node, step, name, when, claim_unnamed=False)
 
     def check_plan(self, architecture: str, *, history: bool = True) -> None:
         """Refuse faults that name nodes this architecture does not have.

@@ -25,7 +25,7 @@ from durasim.engine.workflow import (
     activity_definition,
     workflow_definition,
 )
-from durasim.errors import NondeterminismError, WorkflowFailed
+from durasim.errors import WorkflowFailed
 from durasim.faults import Fault, FaultPlan, as_plan
 from durasim.injector import FaultInjector
 from durasim.network import Message, Network
@@ -257,7 +257,5 @@ def execute(workflow: Any, *args: Any, id: str | None = None, seed: int = 0,
         cluster.submit(workflow, *args, workflow_id=workflow_id, signals=signals)
     cluster.sim.run(until=until)
     run = cluster.outcome(workflow_id)
-    run.workflow = workflow
-    if isinstance(run.error, NondeterminismError):
-        run.status = "nondeterministic"
+    run.workflow = workflow  # outcome() already named a non-determinism stop
     return run

@@ -152,19 +152,16 @@ class Server:
         """Each request is handled the moment it arrives (the network calls this)."""
         self._handlers[message.kind](message)
 
-    def _alive(self, incarnation: int) -> Callable[[Callable[[], None]], Callable[[], None]]:
-        """Wrap a timer callback so it does nothing if the server crashed meanwhile."""
-        def wrap(callback: Callable[[], None]) -> Callable[[], None]:
-            def guarded() -> None:
-                if self.node.up and self.node.incarnation == incarnation:
-                    with contextlib.suppress(NodeCrashed):  # it crashed in the callback
-                        callback()
-            return guarded
-        return wrap
-
     def _after(self, delay: float, callback: Callable[[], None], kind: str) -> None:
-        guard = self._alive(self.node.incarnation)
-        self.sim.schedule(max(0.0, delay), guard(callback), kind=kind)
+        """A timer of this incarnation: it does nothing if the server crashed meanwhile."""
+        incarnation = self.node.incarnation
+
+        def guarded() -> None:
+            if self.node.up and self.node.incarnation == incarnation:
+                with contextlib.suppress(NodeCrashed):  # it crashed in the callback
+                    callback()
+
+        self.sim.schedule(max(0.0, delay), guarded, kind=kind)
 
     # -- writing history ----------------------------------------------------------------
     def _write(self, ex: Execution, specs: list[Spec], status: str | None = None
