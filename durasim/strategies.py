@@ -544,13 +544,12 @@ def _program_steps(max_steps: int, max_depth: int, signals: bool
 def history_sources() -> list[Path]:
     """Temporal JSON histories shipped with the repository (when running from a checkout).
 
-    The shared fixtures recorded from a real Temporal server and the tests' recorded
-    histories; an installed package without the repository has none, and
+    The histories recorded from a real Temporal server in ``tests/fixtures`` (``temporal``
+    and ``recorded``); an installed package without the repository has none, and
     :func:`temporal_histories` then uses engine runs only.
     """
-    repo = Path(__file__).resolve().parents[1]
-    folders = (repo.parent / "shared" / "fixtures" / "temporal",
-               repo / "tests" / "fixtures" / "recorded")
+    fixtures = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
+    folders = (fixtures / "temporal", fixtures / "recorded")
     return sorted(p for folder in folders if folder.is_dir() for p in folder.glob("*.json"))
 
 

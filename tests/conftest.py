@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_FIXTURES = REPO.parent / "shared" / "fixtures"
+FIXTURES = REPO / "tests" / "fixtures"
 
 # "ci" is derandomized so CI is reproducible; "dev" is small and quick for the inner loop.
 settings.register_profile(
@@ -25,8 +25,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 @pytest.fixture
 def temporal_fixtures() -> Path:
-    """The folder of real Temporal histories shared with the project (read-only)."""
-    path = SHARED_FIXTURES / "temporal"
+    """The folder of real Temporal histories recorded on a dev server (read-only)."""
+    path = FIXTURES / "temporal"
     if not path.is_dir():
-        pytest.fail(f"the shared fixtures are missing: {path}")
+        pytest.fail(f"the Temporal fixtures are missing: {path}")
     return path

@@ -1,6 +1,6 @@
 """Event histories: Temporal's names and JSON in and out, losslessly, and clear errors.
 
-The real histories in ``../shared/fixtures/temporal`` were recorded from a Temporal dev
+The real histories in ``tests/fixtures/temporal`` were recorded from a Temporal dev
 server; durasim must read them, describe them, and write them back byte-for-byte equal as
 JSON, and what the engine writes must be a history Temporal's own SDK can read.
 """
@@ -27,7 +27,7 @@ from durasim.engine.history import (
 from durasim.errors import DurasimError, HistoryFormatError
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO.parent / "shared" / "fixtures" / "temporal"
+FIXTURES = REPO / "tests" / "fixtures" / "temporal"
 MONEY = FIXTURES / "money_transfer.json"
 DELAYED = FIXTURES / "delayed_transfer.json"
 

@@ -25,7 +25,7 @@ from durasim import (
     workflow,
 )
 from durasim.engine.workflow import WorkflowDefinition
-from tests.conftest import SHARED_FIXTURES
+from tests.conftest import FIXTURES
 
 
 @activity
@@ -154,7 +154,7 @@ def test_signals_to_two_workflows_of_one_cluster_are_all_delivered() -> None:
     assert two.result == 2
 
 
-TEXT = (SHARED_FIXTURES / "temporal" / "money_transfer.json").read_text(encoding="utf-8")
+TEXT = (FIXTURES / "temporal" / "money_transfer.json").read_text(encoding="utf-8")
 
 
 def test_json_text_starting_with_a_byte_order_mark_loads() -> None:

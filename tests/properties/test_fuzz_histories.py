@@ -27,7 +27,7 @@ from durasim import DurasimError, History, HistoryFormatError, Replayer
 from durasim.cli import main
 from durasim.engine.workflow import WORKFLOWS
 from durasim.strategies import history_sources, temporal_histories
-from tests.conftest import REPO
+from tests.conftest import FIXTURES, REPO
 from tests.properties import examples
 
 SCRATCH = tempfile.TemporaryDirectory(prefix="durasim-fuzz-")
@@ -109,7 +109,7 @@ def test_the_history_command_exits_0_or_2_with_one_line(doc: Any) -> None:
 
 def _damaged() -> dict[str, bytes]:
     """Hand-made damage of a real recording, one file per kind, for the real command."""
-    text = (REPO.parent / "shared" / "fixtures" / "temporal" / "money_transfer.json").read_text()
+    text = (FIXTURES / "temporal" / "money_transfer.json").read_text()
     doc = json.loads(text)
 
     def variant(change: Any) -> bytes:
