@@ -22,6 +22,7 @@ from collections.abc import Callable, Coroutine, Generator, Iterator
 from types import MethodType
 from typing import TYPE_CHECKING, Any
 
+from durasim.errors import ModelError
 from durasim.trace import Trace
 
 if TYPE_CHECKING:
@@ -209,11 +210,10 @@ class Process(Event):
             if self.node is not None:
                 self.node.crash(reason="crashed while running")
             return
-        except BaseException as exc:
+        except Exception as exc:  # a bug in the model: never a silent, plausible failure
             self.coro = None
-            self.sim._trace_error(self, exc)
-            self.fail(exc)
-            return
+            node = self.node.name if self.node is not None else ""
+            raise ModelError(node, self.name, self.sim.now, exc) from exc
         callbacks = target.callbacks
         if callbacks is not None:
             callbacks.append(self._wake)
@@ -255,7 +255,6 @@ class Simulation:
         self._heap: list[tuple[float, int, int, Event]] = []
         self._seq = 0
         self._graveyard: list[Coroutine[Any, Any, Any]] = []
-        self.errors: list[tuple[str, BaseException]] = []
         self._last: Event | None = None
         self.timeout = MethodType(Timeout, self)  # type: ignore[method-assign]
 
@@ -309,11 +308,6 @@ class Simulation:
         if self.trace.enabled:
             self.trace._append(self.now, node, kind, fields)
 
-    def _trace_error(self, process: Process, exc: BaseException) -> None:
-        node = process.node.name if process.node is not None else ""
-        self.errors.append((process.name, exc))
-        self.record(node, "process_failed", process=process.name, error=repr(exc))
-
     # -- running ------------------------------------------------------------------------
     def peek(self) -> float:
         """Time of the next event, or ``inf`` when nothing is scheduled."""
@@ -324,6 +318,7 @@ class Simulation:
 
         Raises:
             IndexError: when nothing is scheduled.
+            ModelError: a process raised an exception that is not a simulated crash.
         """
         if not self._heap:
             raise IndexError("nothing is scheduled: the simulation has finished")
@@ -336,6 +331,9 @@ class Simulation:
 
         Returns:
             The number of steps taken by this call.
+
+        Raises:
+            ModelError: a process raised an exception that is not a simulated crash.
         """
         heap, pop = self._heap, heapq.heappop
         append = self.trace._raw.append if self.trace.enabled else None

@@ -42,6 +42,29 @@ class NondeterminismError(DurasimError):
         self.issued = issued
 
 
+class ModelError(DurasimError):
+    """Code of the model (a service, a scenario step, a node's start-up) raised an exception.
+
+    A simulated crash is a fault the plan asked for and stays silent; anything else that
+    escapes a simulated process is a bug in the model, and a run that carried on would
+    show students a failure the fault did not cause. ``Simulation.step()``/``run()`` raise
+    this instead, chained (``from``) to the original exception.
+
+    Attributes:
+        node: the node the process ran on ("" for a process of no node).
+        process: the process's name.
+        time: the virtual time of the failure, in seconds.
+    """
+
+    def __init__(self, node: str, process: str, time: float, error: BaseException) -> None:
+        where = f"process {process!r}" + (f" on node {node!r}" if node else "")
+        super().__init__(f"model error in {where} at t={time:g}s: "
+                         f"{type(error).__name__}: {error}")
+        self.node = node
+        self.process = process
+        self.time = time
+
+
 class WorkflowFailed(DurasimError):
     """A workflow ended in failure; ``cause`` is the error that failed it."""
 

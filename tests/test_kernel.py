@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from durasim.core import URGENT, Simulation
+from durasim.errors import ModelError
 from durasim.network import Network
 from durasim.node import Node
 
@@ -72,26 +73,34 @@ def test_ties_break_by_priority_then_insertion_order() -> None:
     assert order == ["early", "urgent", "a", "b"]
 
 
-def test_awaiting_a_process_returns_its_value_and_propagates_errors() -> None:
+def test_awaiting_a_process_returns_its_value() -> None:
     sim = Simulation()
 
     async def child(x: int) -> int:
         await sim.timeout(1)
-        if x < 0:
-            raise ValueError("negative")
         return x * 2
 
-    async def parent() -> tuple[int, str]:
-        good = await sim.process(child(21))
-        try:
-            await sim.process(child(-1))
-        except ValueError as exc:
-            return good, str(exc)
-        return good, "no error"
+    async def parent() -> int:
+        return await sim.process(child(21))
 
     p = sim.process(parent())
     sim.run()
-    assert p.value == (42, "negative")
+    assert p.value == 42
+
+
+def test_an_exception_escaping_a_process_is_a_model_error_not_a_quiet_failure() -> None:
+    """A bug in model code stops the run loudly, chained to the original exception."""
+    sim = Simulation()
+
+    async def child() -> None:
+        await sim.timeout(2)
+        raise ValueError("negative")
+
+    sim.process(child(), "child")
+    with pytest.raises(ModelError, match=r"'child' at t=2s: ValueError: negative") as caught:
+        sim.run()
+    assert (caught.value.process, caught.value.node, caught.value.time) == ("child", "", 2.0)
+    assert isinstance(caught.value.__cause__, ValueError)
 
 
 def test_events_wake_every_waiter_with_the_value() -> None:

@@ -1,0 +1,40 @@
+"""No false lessons: a bug in the model stops the run loudly instead of posing as a fault.
+
+A student who sees "the event for step 4 vanished" learns that event-driven systems lose
+events; if a typo in the model is what really lost it, the lesson is false. Every
+exception that model code raises, and that is not a simulated crash, must reach the
+person running the simulation as a :class:`~durasim.errors.ModelError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+import durasim
+from durasim.errors import ModelError
+from durasim.scenarios import Scenario, get_scenario
+
+
+def with_typo(op: str = "record_ledgr") -> Scenario:
+    """The transfer whose step 4 asks the ledger for an operation that does not exist."""
+    transfer = get_scenario("transfer")
+    steps = tuple(dataclasses.replace(s, op=op) if s.name == "record_ledger" else s
+                  for s in transfer.steps)
+    return dataclasses.replace(transfer, steps=steps)
+
+
+@pytest.mark.parametrize("architecture", ["monolith", "event_driven"])
+def test_a_typo_in_a_step_operation_is_a_model_error_naming_it(architecture: str) -> None:
+    with pytest.raises(ModelError, match="record_ledgr") as caught:
+        durasim.run(with_typo(), architecture)
+    error = caught.value
+    assert error.node in ("app", "ledger") and error.process and error.time > 0
+    assert isinstance(error.__cause__, ValueError)
+
+
+def test_a_crash_is_still_silent() -> None:
+    """The injected fault is the lesson: it ends the run normally, with checks."""
+    result = durasim.run("transfer", "event_driven", durasim.Crash(at_step=5))
+    assert result.outcome == "lost" and not result.checks["money_conserved"].ok
