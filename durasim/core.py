@@ -20,13 +20,10 @@ import inspect
 import random
 from collections.abc import Callable, Coroutine, Generator, Iterator
 from types import MethodType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from durasim.errors import ModelError
 from durasim.trace import Trace
-
-if TYPE_CHECKING:
-    from durasim.node import Node
 
 URGENT = 0
 """Priority for events that must happen before anything else at the same instant."""
@@ -58,7 +55,9 @@ class NodeCrashed(BaseException):
     """Raised inside a coroutine whose node crashes while it runs.
 
     A ``BaseException`` on purpose: user code's ``except Exception`` must not be able to
-    swallow a crash, just as no ``try`` block survives a power cut.
+    swallow a crash, just as no ``try`` block survives a power cut. To the kernel it only
+    means "a simulated fault, not a bug": the process ends without an error, and what a
+    crash does to a machine is the business of :mod:`durasim.node`.
     """
 
     def __init__(self, node: str, reason: str = "") -> None:
@@ -88,11 +87,6 @@ class Event:
         """True once the event has a value (it may not have been processed yet)."""
         return self.value is not _PENDING
 
-    @property
-    def processed(self) -> bool:
-        """True once the kernel has run this event's callbacks."""
-        return self.callbacks is None
-
     def succeed(self, value: Any = None, priority: int = NORMAL) -> Event:
         """Give the event its value and schedule it now."""
         if self.value is not _PENDING:
@@ -109,12 +103,6 @@ class Event:
         self.value = exc
         self.sim._push(0.0, priority, self)
         return self
-
-    def _run_callbacks(self) -> None:
-        callbacks, self.callbacks = self.callbacks, None
-        if callbacks:
-            for callback in callbacks:
-                callback(self)
 
     def __await__(self) -> Generator[Event, Any, Any]:
         return (yield self)
@@ -155,22 +143,24 @@ class Timeout(Event):
 class Process(Event):
     """A running coroutine; awaiting a process waits for its return value.
 
-    A process belongs to a node (or to no node). When the node crashes the process is
-    killed: its coroutine is dropped and never resumed, exactly like memory lost in a
-    crash. The kernel keeps a reference to dropped coroutines so that Python's garbage
-    collector does not run their ``finally`` blocks behind the simulation's back.
+    ``owner`` names whoever runs it (in durasim's models, a node) so traces and errors can
+    say where something happened; the kernel gives it no other meaning. When the coroutine
+    raises :class:`NodeCrashed` the process ends silently and :meth:`_crashed` is told:
+    a simulated crash is a fault, not a bug. :meth:`kill` drops the coroutine without
+    resuming it, exactly like memory lost in a crash; the kernel keeps a reference to
+    dropped coroutines so that Python's garbage collector does not run their ``finally``
+    blocks behind the simulation's back.
     """
 
-    __slots__ = ("_wake", "coro", "name", "node")
+    __slots__ = ("_wake", "coro", "name", "owner")
 
     def __init__(
-        self, sim: Simulation, coro: Coroutine[Any, Any, Any], name: str = "",
-        node: Node | None = None,
+        self, sim: Simulation, coro: Coroutine[Any, Any, Any], name: str = "", owner: str = "",
     ) -> None:
         super().__init__(sim, "process")
         self.coro: Coroutine[Any, Any, Any] | None = coro
         self.name = name or getattr(coro, "__name__", "process")
-        self.node = node
+        self.owner = owner
         self._wake = self._resume  # one bound method, reused at every await
         start = Event(sim, "start")
         start.callbacks = [self._wake]
@@ -182,7 +172,7 @@ class Process(Event):
         return self.coro is not None and self.value is _PENDING
 
     def kill(self) -> None:
-        """Drop the coroutine without resuming it (the node lost its memory)."""
+        """Drop the coroutine without resuming it (its owner lost its memory)."""
         coro = self.coro
         if coro is None:
             return
@@ -191,6 +181,13 @@ class Process(Event):
             coro.close()  # never started: nothing of it can run, and Python stays quiet
         else:
             self.sim._graveyard.append(coro)
+
+    def _crashed(self, crash: NodeCrashed) -> None:
+        """The coroutine raised ``crash``; a process of nobody just stops.
+
+        A process that belongs to a machine overrides this to bring the machine down
+        (see :class:`durasim.node.NodeProcess`).
+        """
 
     def _resume(self, event: Event) -> None:
         coro = self.coro
@@ -205,15 +202,13 @@ class Process(Event):
             self.coro = None
             self.succeed(stop.value)
             return
-        except NodeCrashed:
+        except NodeCrashed as crash:
             self.coro = None
-            if self.node is not None:
-                self.node.crash(reason="crashed while running")
+            self._crashed(crash)
             return
         except Exception as exc:  # a bug in the model: never a silent, plausible failure
             self.coro = None
-            node = self.node.name if self.node is not None else ""
-            raise ModelError(node, self.name, self.sim.now, exc) from exc
+            raise ModelError(self.owner, self.name, self.sim.now, exc) from exc
         callbacks = target.callbacks
         if callbacks is not None:
             callbacks.append(self._wake)
@@ -275,11 +270,9 @@ class Simulation:
         """A fresh event that some code will ``succeed()`` or ``fail()`` later."""
         return Event(self, kind)
 
-    def process(
-        self, coro: Coroutine[Any, Any, Any], name: str = "", node: Node | None = None
-    ) -> Process:
+    def process(self, coro: Coroutine[Any, Any, Any], name: str = "") -> Process:
         """Start running ``coro`` at the current time; returns an awaitable Process."""
-        return Process(self, coro, name, node)
+        return Process(self, coro, name)
 
     def schedule(
         self, delay: float, callback: Callable[[], Any], priority: int = NORMAL,

@@ -25,10 +25,10 @@ from durasim.node import Node
 class Message:
     """One message on the wire. ``step`` is the business step it belongs to, if any."""
 
-    __slots__ = ("copy", "dst", "headers", "id", "kind", "payload", "sent_at", "src", "step")
+    __slots__ = ("copy", "dst", "headers", "id", "kind", "payload", "src", "step")
 
     def __init__(self, id: int, src: str, dst: str, kind: str, payload: Any = None,
-                 step: int | str | None = None, sent_at: float = 0.0, copy: int = 0,
+                 step: int | str | None = None, copy: int = 0,
                  headers: dict[str, Any] | None = None) -> None:
         self.id = id
         self.src = src
@@ -36,7 +36,6 @@ class Message:
         self.kind = kind
         self.payload = payload
         self.step = step
-        self.sent_at = sent_at
         self.copy = copy
         self.headers = headers if headers is not None else {}
 
@@ -92,8 +91,7 @@ class Network:
             raise ValueError(f"unknown node {dst!r}; known: {', '.join(sorted(self.nodes))}")
         self._next_id += 1
         self.sent += 1
-        message = Message(self._next_id, src, dst, kind, payload, step, self.sim.now,
-                          headers=headers)
+        message = Message(self._next_id, src, dst, kind, payload, step, headers=headers)
         if self.sim.trace.enabled:
             self.sim.record(src, "send", id=message.id, to=dst, msg=kind, step=step)
         if not self._message_faults and not self._partitions:  # the common, fast path
@@ -121,8 +119,8 @@ class Network:
                 return message
         self._transmit(message, extra_delay)
         for n in range(copies):
-            duplicate = Message(message.id, src, dst, kind, payload, step, message.sent_at,
-                                copy=n + 1, headers=message.headers)
+            duplicate = Message(message.id, src, dst, kind, payload, step, copy=n + 1,
+                                headers=message.headers)
             self._transmit(duplicate, extra_delay)
         return message
 

@@ -50,6 +50,20 @@ class Mailbox:
         return len(self.items)
 
 
+class NodeProcess(Process):
+    """A process that runs on a node: a crash raised inside it brings the whole node down."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, sim: Simulation, coro: Coroutine[Any, Any, Any], name: str,
+                 node: Node) -> None:
+        super().__init__(sim, coro, name, node.name)
+        self.node = node
+
+    def _crashed(self, crash: NodeCrashed) -> None:
+        self.node.crash(reason="crashed while running")
+
+
 class Node:
     """A simulated machine.
 
@@ -79,7 +93,7 @@ class Node:
         self.handler: Callable[[Any], None] | None = None
         """If set, messages are handed to it on arrival instead of queued in ``inbox``:
         for nodes that react to each message at once (servers), this saves a wake-up."""
-        self._processes: list[Process] = []
+        self._processes: list[NodeProcess] = []
         self._prune_at = 64
 
     def start(self) -> None:
@@ -88,7 +102,7 @@ class Node:
         self._run_start_up()
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str = "",
-              process_class: type[Process] = Process) -> Process:
+              process_class: type[NodeProcess] = NodeProcess) -> NodeProcess:
         """Run ``coro`` as one of this node's processes (killed if the node crashes)."""
         if not self.up:
             coro.close()

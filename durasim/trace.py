@@ -37,12 +37,13 @@ _Raw = tuple[float, Any, str, "dict[str, Any] | None"]
 
 
 def _node_name(owner: Any) -> str:
-    """The node of a raw entry: recorded events carry it, kernel steps carry the callback
-    they woke, whose process knows its node. Resolved on read to keep recording cheap."""
+    """The node of a raw entry: recorded events carry its name, kernel steps carry the
+    callback they woke, whose process names its owner. Resolved on read to keep recording
+    cheap."""
     if owner is None or isinstance(owner, str):
         return owner or ""
-    node = getattr(getattr(owner, "__self__", None), "node", None)
-    return node.name if node is not None else ""
+    name = getattr(getattr(owner, "__self__", None), "owner", "")
+    return name if isinstance(name, str) else ""
 
 
 class Trace:
@@ -66,10 +67,6 @@ class Trace:
     def __iter__(self) -> Iterator[TraceEvent]:
         for time, owner, kind, fields in self._raw:
             yield TraceEvent(time, _node_name(owner), kind, fields if fields is not None else {})
-
-    def __getitem__(self, index: int) -> TraceEvent:
-        time, owner, kind, fields = self._raw[index]
-        return TraceEvent(time, _node_name(owner), kind, fields if fields is not None else {})
 
     @property
     def events(self) -> list[TraceEvent]:

@@ -75,3 +75,34 @@ def test_a_crashed_node_refuses_new_work_and_messages_are_lost() -> None:
 
     with pytest.raises(RuntimeError, match="down"):
         node.spawn(work())
+
+
+def test_a_crash_in_a_process_of_no_node_only_ends_that_process() -> None:
+    sim = Simulation()
+    after: list[str] = []
+
+    async def orphan() -> None:
+        await sim.timeout(1)
+        raise NodeCrashed("nowhere", "injected")
+
+    async def bystander() -> None:
+        await sim.timeout(2)
+        after.append("ran")
+
+    process = sim.process(orphan())
+    sim.process(bystander())
+    sim.run()  # no ModelError: a simulated crash is a fault, not a bug
+    assert not process.alive and not process.triggered, "a crash is not a result"
+    assert after == ["ran"]
+
+
+def test_the_trace_names_the_node_whose_process_a_kernel_step_woke() -> None:
+    sim = Simulation()
+    node = Node(sim, "svc")
+
+    async def nap() -> None:
+        await sim.timeout(1)
+
+    node.spawn(nap(), "nap")
+    sim.run()
+    assert {e.node for e in sim.trace if e.kind == "timeout"} == {"svc"}

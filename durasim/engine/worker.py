@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from durasim.core import Event, Process, Simulation
+from durasim.core import Event, Simulation
 from durasim.engine.history import make_failure
 from durasim.engine.runtime import WorkflowInstance
 from durasim.engine.workflow import (
@@ -26,13 +26,13 @@ from durasim.engine.workflow import (
 from durasim.errors import NondeterminismError
 from durasim.injector import FaultInjector
 from durasim.network import Message, Network
-from durasim.node import Node
+from durasim.node import Node, NodeProcess
 
 POLL_RETRY = 1.0
 """Seconds between polls until the server acknowledges one."""
 
 
-class _ActivityProcess(Process):
+class _ActivityProcess(NodeProcess):
     """A process that makes ``activity_info()`` answer for its activity while it runs."""
 
     __slots__ = ("info",)
