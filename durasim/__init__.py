@@ -15,22 +15,15 @@ from durasim.architectures import ARCHITECTURES, Architecture, Run, get_architec
 from durasim.architectures.services import ServiceError, ServiceTimeout
 from durasim.checks import CheckReport, CheckResult
 from durasim.core import NodeCrashed, Simulation
+from durasim.engine.activity import ActivityInfo, activity_info, activity_sleep
 from durasim.engine.api import EngineCluster, Signal, WorkflowRun, execute
 from durasim.engine.context import WorkflowContext
+from durasim.engine.definitions import activity, workflow
+from durasim.engine.failures import ActivityError, ApplicationError, ChildWorkflowError
 from durasim.engine.history import EventType, History, HistoryEvent
 from durasim.engine.replayer import Replayer, ReplayResult
+from durasim.engine.retry import RetryPolicy
 from durasim.engine.store import HistoryStore, MemoryStore, SQLiteStore
-from durasim.engine.workflow import (
-    ActivityError,
-    ActivityInfo,
-    ApplicationError,
-    ChildWorkflowError,
-    RetryPolicy,
-    activity,
-    activity_info,
-    activity_sleep,
-    workflow,
-)
 from durasim.errors import (
     DurasimError,
     FaultPlanError,

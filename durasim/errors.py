@@ -71,3 +71,22 @@ class WorkflowFailed(DurasimError):
     def __init__(self, message: str, *, cause: BaseException | None = None) -> None:
         super().__init__(message)
         self.cause = cause
+
+
+class WorkflowTaskError(DurasimError):
+    """Workflow code raised an error that is not a workflow failure (a bug).
+
+    As on Temporal, such an error fails the *workflow task*, not the workflow: the
+    workflow stays open with its history intact and the task is retried until fixed code
+    is deployed (``durasim.execute(Fixed, resume=run)``). ``cause`` is the code's error.
+    """
+
+    def __init__(self, workflow_id: str, cause: BaseException) -> None:
+        try:
+            text = str(cause)
+        except Exception:
+            text = ""
+        super().__init__(f"workflow {workflow_id!r} is waiting for fixed code: its workflow "
+                         f"task failed with {type(cause).__name__}: {text or '(no message)'}")
+        self.workflow_id = workflow_id
+        self.cause = cause

@@ -33,10 +33,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from durasim.engine import ApplicationError, activity, activity_info, workflow_definition
 from durasim.engine.api import WorkflowRun, execute
 from durasim.engine.history import EventType, History
 from durasim.engine.replayer import Replayer
-from durasim.engine.workflow import ApplicationError, activity, activity_info, workflow_definition
 from durasim.errors import DurasimError, NondeterminismError, ScenarioError
 from durasim.faults import Crash, Fault
 

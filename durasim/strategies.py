@@ -45,15 +45,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from durasim.engine import ActivityError, ApplicationError, activity, activity_sleep, workflow
 from durasim.engine.api import Signal
 from durasim.engine.context import WorkflowContext
-from durasim.engine.workflow import (
-    ActivityError,
-    ApplicationError,
-    activity,
-    activity_sleep,
-    workflow,
-)
 from durasim.faults import (
     WHENS,
     Crash,

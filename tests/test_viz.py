@@ -262,13 +262,14 @@ def test_history_view_says_when_there_is_no_history(lost, english) -> None:
 # -- replay positions ----------------------------------------------------------------------
 
 def test_replay_position_points_at_the_awaited_line(replayed) -> None:
-    definition = durasim.engine.workflow.workflow_definition(bank.BankTransfer)
+    definition = durasim.engine.workflow_definition(bank.BankTransfer)
     deposit = next(e.event_id for e in replayed.history
                    if e.attributes.get("activityType") == "deposit")
     position = replay_to(definition, replayed.history, deposit)
     (frame,) = position.frames
     assert "ctx.activity(deposit" in frame.lines[frame.line - frame.first_line]
-    assert frame.locals == {"source": "'alice'", "target": "'bob'", "amount": "25"}
+    assert position.locals == {"source": "'alice'", "target": "'bob'", "amount": "25"}
+    assert position.line is not None and position.line.line == frame.line
     assert position.matched.startswith("ScheduleActivityTask(deposit")
     end = replay_to(definition, replayed.history, len(replayed.history))
     assert end.finished and end.frames == ()

@@ -7,6 +7,8 @@ error is one line in the widget instead of a traceback.
 
 from __future__ import annotations
 
+import itertools
+
 import matplotlib
 import pytest
 
@@ -234,9 +236,30 @@ def test_replay_stepper_rebuilds_the_durable_runs_workflow() -> None:
     deposit = next(e.event_id for e in crashed.history
                    if e.attributes.get("activityType") == "deposit")
     stepper.slider.value = deposit
-    assert "5 deposit" in stepper.state.value
-    assert "[1 validate, 2 fraud_check, 3 withdraw, 4 record_ledger]" in stepper.state.value
+    assert "Transfer" in stepper.code.value  # the scenario's own workflow code
+    assert "ctx.activity(deposit" in _current_line(stepper)
     assert ERROR_CLASS not in stepper.output.value
+
+
+def _current_line(stepper: ReplayStepper) -> str:
+    html_text = stepper.code.value
+    start = html_text.index("durasim-current-line")
+    return html_text[start:html_text.index("</div>", start)]
+
+
+def test_replay_stepper_follows_transfer_line_by_line() -> None:
+    """Issue 12: the highlighted line of Transfer moves with the cursor, once per step."""
+    crashed = run("transfer", "durable", Crash(at_step=5))
+    stepper = ReplayStepper(crashed)
+    lines = []
+    for index in range(1, len(crashed.history) + 1):
+        stepper.slider.value = index
+        assert "Transfer" in stepper.code.value
+        lines.append(_current_line(stepper))
+    for step in crashed.scenario.steps:
+        assert any(f"ctx.activity({step.name}" in line for line in lines), step.name
+    changes = sum(1 for a, b in itertools.pairwise(lines) if a != b)
+    assert changes >= len(crashed.scenario.steps)
 
 
 @workflow

@@ -43,23 +43,18 @@ from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from durasim.engine.api import Signal
+from durasim.engine.activity import CURRENT_ACTIVITY, ActivityInfo, ActivityScope
+from durasim.engine.api import Signal, deployment
 from durasim.engine.context import DEFAULT_START_TO_CLOSE
-from durasim.engine.history import EventType, History
-from durasim.engine.workflow import (
-    ACTIVITIES,
-    WORKFLOWS,
+from durasim.engine.definitions import (
     ActivityDefinition,
-    ActivityError,
-    ActivityInfo,
-    ApplicationError,
-    ChildWorkflowError,
-    RetryPolicy,
     WorkflowDefinition,
-    _CurrentActivity,
     activity_definition,
     workflow_definition,
 )
+from durasim.engine.failures import ActivityError, ApplicationError, ChildWorkflowError
+from durasim.engine.history import EventType, History
+from durasim.engine.retry import RetryPolicy
 from durasim.errors import DurasimError
 
 if TYPE_CHECKING:  # only for type checkers: the SDK is an optional extra
@@ -691,11 +686,11 @@ def _temporal_failure(exc: Exception) -> BaseException:
     """What the SDK must see for an exception that escaped durasim workflow code.
 
     The SDK fails the *workflow* only for its own failure errors; anything else fails the
-    workflow *task*, which Temporal retries forever. durasim fails the workflow for every
-    exception, so: an ActivityError/ChildWorkflowError made from an SDK error becomes that
-    SDK error again (the history then says "Activity task failed" with the activity's
-    failure as its cause, as a hand-written workflow's would), durasim's ApplicationError
-    becomes the SDK's, any other bug an ApplicationError typed by its class (durasim's rule).
+    workflow *task*, which Temporal retries forever, and durasim draws the same line. So an
+    ActivityError/ChildWorkflowError made from an SDK error becomes that SDK error again
+    (the history then says "Activity task failed" with the activity's failure as its
+    cause, as a hand-written workflow's would), durasim's ApplicationError becomes the
+    SDK's, and any other exception (a bug) is left as it is: it fails the task.
     """
     sdk = _sdk()
     if isinstance(exc, ActivityError | ChildWorkflowError) and isinstance(
@@ -707,7 +702,7 @@ def _temporal_failure(exc: Exception) -> BaseException:
         return sdk.ApplicationError(exc.message, type=exc.type, non_retryable=exc.non_retryable)
     if isinstance(exc, ActivityError | ChildWorkflowError):
         return sdk.ApplicationError(str(exc), type=type(exc).__name__)
-    return sdk.ApplicationError(str(exc) or type(exc).__name__, type=type(exc).__name__)
+    return exc
 
 
 class _DurasimWorkflow:
@@ -775,15 +770,15 @@ class _AsActivity:
     def __await__(self) -> Generator[Any, Any, Any]:
         value: Any = None
         error: BaseException | None = None
+        scope = ActivityScope(self._info, _REAL_CLOCK)
         while True:
-            saved = _CurrentActivity.info, _CurrentActivity.sim
-            _CurrentActivity.info, _CurrentActivity.sim = self._info, _REAL_CLOCK
+            token = CURRENT_ACTIVITY.set(scope)
             try:
                 step = self._coro.throw(error) if error is not None else self._coro.send(value)
             except StopIteration as stop:
                 return stop.value
             finally:
-                _CurrentActivity.info, _CurrentActivity.sim = saved
+                CURRENT_ACTIVITY.reset(token)
             try:
                 value, error = (yield step), None
             except BaseException as exc:  # cancellation and the like go into the activity
@@ -813,12 +808,11 @@ async def _durasim_activity(args: Sequence[Any]) -> Any:
     try:
         if definition.is_async:
             return await _AsActivity(definition.fn(*values), info)
-        saved = _CurrentActivity.info, _CurrentActivity.sim
-        _CurrentActivity.info, _CurrentActivity.sim = info, None
+        token = CURRENT_ACTIVITY.set(ActivityScope(info, None))
         try:
             return definition.fn(*values)
         finally:
-            _CurrentActivity.info, _CurrentActivity.sim = saved
+            CURRENT_ACTIVITY.reset(token)
     except ApplicationError as exc:  # keep the activity's own frames in the stack trace
         raise sdk.ApplicationError(exc.message, type=exc.type, non_retryable=exc.non_retryable
                                    ).with_traceback(exc.__traceback__) from None
@@ -874,11 +868,8 @@ async def _connect(server: Any) -> Any:
 
 
 def _registry(workflows: Iterable[Any], activities: Iterable[Any]) -> _Registry:
-    """Like ``durasim.execute``: every defined workflow/activity, the given ones winning."""
-    flows = dict(WORKFLOWS)
-    flows.update((d.name, d) for d in map(workflow_definition, workflows))
-    acts = dict(ACTIVITIES)
-    acts.update((d.name, d) for d in map(activity_definition, activities))
+    """Like ``durasim.execute``: the workflows, what their code names, the activities given."""
+    flows, acts = deployment(workflows, activities)
     return _Registry(flows, acts)
 
 
@@ -1104,7 +1095,7 @@ def _bench_transfer() -> Any:
     Made on first use so that importing this module defines no workflows.
     """
     from durasim.engine.context import WorkflowContext
-    from durasim.engine.workflow import activity, workflow
+    from durasim.engine.definitions import activity, workflow
 
     @activity(name="bench_withdraw")
     def withdraw(account: str, amount: int) -> str:

@@ -19,9 +19,9 @@ import re
 import sys
 from typing import Any
 
+from durasim.engine.definitions import workflow_definition
 from durasim.engine.history import History
 from durasim.engine.replayer import Replayer
-from durasim.engine.workflow import workflow_definition
 from durasim.errors import DurasimError, NondeterminismError
 
 HELP = "replay a Temporal JSON history against a durasim workflow (exit 1 if it diverges)"

@@ -14,23 +14,24 @@ from functools import partial
 from typing import Any
 
 from durasim.core import Simulation
+from durasim.engine.definitions import (
+    ActivityDefinition,
+    WorkflowDefinition,
+    activity_definition,
+    referenced_definitions,
+    workflow_definition,
+)
 from durasim.engine.history import EventType, History
 from durasim.engine.server import Server
 from durasim.engine.store import HistoryStore, RunRecord
 from durasim.engine.worker import Worker
-from durasim.engine.workflow import (
-    ACTIVITIES,
-    WORKFLOWS,
-    ActivityDefinition,
-    activity_definition,
-    workflow_definition,
-)
-from durasim.errors import WorkflowFailed
+from durasim.errors import WorkflowFailed, WorkflowTaskError
 from durasim.faults import Fault, FaultPlan, as_plan
 from durasim.injector import FaultInjector
 from durasim.network import Message, Network
 from durasim.node import Node
 from durasim.trace import Trace
+from durasim.validation import check_seconds, check_seed
 
 CLIENT_RETRY = 1.0
 DEFAULT_HORIZON = 10 * 365 * 24 * 3600.0
@@ -53,20 +54,21 @@ class Signal:
     def __init__(self, name: str, *args: Any, at: float = 0.0) -> None:
         if not isinstance(name, str) or not name:
             raise ValueError(f"a signal needs a name, got {name!r}")
-        if at < 0:
-            raise ValueError(f"a signal cannot be sent before time 0 (at={at})")
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "args", tuple(args))
-        object.__setattr__(self, "at", at)
+        if isinstance(at, int | float) and at < 0:
+            raise ValueError(f"a signal cannot be sent before time 0 (at={at})")
+        object.__setattr__(self, "at", check_seconds("Signal(at=)", at))
 
 
 @dataclass
 class WorkflowRun:
     """What happened to one workflow: status, result, histories and the trace.
 
-    ``status`` is "completed", "failed", "running" (it never finished: waiting for a
-    signal that never came, or out of time) or "nondeterministic" (a replay mismatch
-    stopped it; see ``error``).
+    ``status`` is "completed", "failed", "canceled", "running" (it never finished:
+    waiting for a signal that never came, out of time, or its code keeps failing — then
+    ``error`` is a :class:`~durasim.errors.WorkflowTaskError`) or "nondeterministic" (a
+    replay mismatch stopped it; see ``error``).
     """
 
     workflow_id: str
@@ -116,7 +118,8 @@ class EngineCluster:
                  executes_effects: bool = True, step_numbers: dict[str, int] | None = None,
                  sim: Simulation | None = None, net: Network | None = None,
                  injector: FaultInjector | None = None, nodes: dict[str, Node] | None = None,
-                 step_hook: Callable[[str, int, str, str], None] | None = None) -> None:
+                 step_hook: Callable[[str, int, str, str], None] | None = None,
+                 resources: dict[str, Any] | None = None) -> None:
         """Build the engine's nodes, on a new simulation or on a given one.
 
         Args:
@@ -126,6 +129,8 @@ class EngineCluster:
             step_numbers: activity name -> business step number, for step crashes.
             step_hook: called as ``hook(node, step, name, when)`` where the server takes
                 part in a step (dispatching it, recording its completion).
+            resources: what activities may use while they run (the durable architecture
+                lends its connection to the bank's services).
         """
         plan = as_plan(faults)
         self.sim = sim = sim if sim is not None else Simulation(seed=seed, trace=trace)
@@ -134,23 +139,21 @@ class EngineCluster:
         self.nodes: dict[str, Node] = nodes if nodes is not None else {}
         self.injector = (injector if injector is not None
                          else FaultInjector(sim, plan, self.nodes))
-        workflow_defs = dict(WORKFLOWS)
-        workflow_defs.update({d.name: d for d in map(workflow_definition, workflows)})
-        activity_defs: dict[str, ActivityDefinition] = dict(ACTIVITIES)
-        activity_defs.update({d.name: d for d in map(activity_definition, activities)})
+        workflow_defs, activity_defs = deployment(workflows, activities)
         self.closed: list[RunRecord] = []
         self.server = Server(sim, self.net, self.store, self.injector,
                              on_close=self.closed.append, step_hook=step_hook,
                              step_numbers=step_numbers)
         self.worker = Worker(sim, self.net, workflows=workflow_defs, activities=activity_defs,
                              injector=self.injector, executes_effects=executes_effects,
-                             step_numbers=step_numbers)
+                             step_numbers=step_numbers, resources=resources)
         self.client = Node(sim, "client")
         self._accepted: set[Any] = set()
         for node in (self.client, self.server.node, self.worker.node):
             self.nodes[node.name] = node
             self.net.attach(node)
         self.client.spawn(self._client_inbox(), "inbox")
+        self._request_times: list[float] = []
 
     def start(self) -> None:
         """Boot the server and the worker and arm timed faults."""
@@ -172,12 +175,16 @@ class EngineCluster:
                signals: Sequence[Signal] = ()) -> None:
         """Have the client start ``workflow`` and send ``signals`` at their times."""
         definition = workflow_definition(workflow)
-        self.worker.workflows = {**self.worker.workflows, definition.name: definition}
+        workflows, activities = deployment([workflow], ())
+        self.worker.workflows.update(workflows)
+        for name, found in activities.items():
+            self.worker.activities.setdefault(name, found)
         payload = {"workflow_id": workflow_id, "workflow_type": definition.name,
                    "args": list(args)}
         self.client.spawn(self._until_accepted("StartWorkflow", payload,
                                                ("StartAccepted", workflow_id)), "start")
         for seq, signal in enumerate(signals):
+            self._request_times.append(self.sim.now + signal.at)
             body = {"workflow_id": workflow_id, "name": signal.name,
                     "args": list(signal.args), "seq": seq}
             self.sim.schedule(signal.at, partial(self._send_signal, body, seq))
@@ -186,6 +193,27 @@ class EngineCluster:
         if self.client.up:
             ack = ("SignalAccepted", (body["workflow_id"], seq))
             self.client.spawn(self._until_accepted("Signal", body, ack), "signal")
+
+    def run(self, until: float) -> None:
+        """Run until nothing is left to do, the horizon, or only failing code is left.
+
+        A workflow whose code keeps failing is retried by the server for ever, hoping for
+        a fix; once nothing else is in flight the run stops there, open, with the error
+        on the run (``execute(..., resume=run)`` with fixed code carries on).
+        """
+        sim, server = self.sim, self.server
+        while sim.peek() <= until:
+            sim.run(max_steps=1024)
+            if server.blocked() and self.requests_sent(sim.now) and not self._in_flight():
+                return
+
+    def requests_sent(self, now: float) -> bool:
+        """Has the client sent (or given up on) everything it was asked to send?"""
+        return all(at <= now for at in self._request_times)
+
+    def _in_flight(self) -> bool:
+        """Activities or timers of an open run still to come back."""
+        return any(ex.activities or ex.timers for ex in self.server.executions.values())
 
     def outcome(self, workflow_id: str) -> WorkflowRun:
         """Collect the result of ``workflow_id`` from the store (the source of truth)."""
@@ -202,9 +230,14 @@ class EngineCluster:
                 status, failure = "failed", closing.attributes.get("failure")
                 error = WorkflowFailed(f"workflow {workflow_id!r} failed: "
                                        f"{(failure or {}).get('message')}")
+            elif closing.event_type is EventType.WORKFLOW_EXECUTION_CANCELED:
+                status = "canceled"
         mine = [e for e in self.worker.errors if e.workflow_id == workflow_id]
         if mine and status == "running":
             status, error = "nondeterministic", mine[-1]
+        broken = self.worker.task_failures.get(workflow_id)
+        if broken is not None and status == "running":
+            error = WorkflowTaskError(workflow_id, broken)
         children: dict[str, list[History]] = {}
         for record in self.store.runs():
             if record.parent and record.workflow_id != workflow_id:
@@ -213,6 +246,24 @@ class EngineCluster:
                            histories[-1] if histories else History(workflow_id=workflow_id),
                            histories, self.sim.trace, self.sim, self.store, error,
                            self.worker.replays, dict(self.worker.activity_calls), children)
+
+
+def deployment(workflows: Iterable[Any], activities: Iterable[Any]
+               ) -> tuple[dict[str, WorkflowDefinition], dict[str, ActivityDefinition]]:
+    """What a worker can run: the workflows, the activities given, and every workflow and
+    activity the workflows' code refers to (:func:`referenced_definitions`)."""
+    workflow_defs: dict[str, WorkflowDefinition] = {}
+    activity_defs: dict[str, ActivityDefinition] = {}
+    for fn in workflows:
+        definition = workflow_definition(fn)
+        workflow_defs[definition.name] = definition
+        found_workflows, found_activities = referenced_definitions(fn)
+        for name, found in found_workflows.items():
+            workflow_defs.setdefault(name, found)
+        for name, found_activity in found_activities.items():
+            activity_defs.setdefault(name, found_activity)
+    activity_defs.update({d.name: d for d in map(activity_definition, activities)})
+    return workflow_defs, activity_defs
 
 
 def _history(record: RunRecord) -> History:
@@ -224,7 +275,7 @@ def execute(workflow: Any, *args: Any, id: str | None = None, seed: int = 0,
             faults: FaultPlan | Iterable[Fault] | Fault | None = None,
             signals: Sequence[Signal] = (), store: HistoryStore | None = None,
             activities: Sequence[Any] = (), trace: bool = True,
-            until: float = DEFAULT_HORIZON) -> WorkflowRun:
+            until: float = DEFAULT_HORIZON, resume: WorkflowRun | None = None) -> WorkflowRun:
     """Run ``workflow(*args)`` on a simulated server and worker; return what happened.
 
     Args:
@@ -235,9 +286,11 @@ def execute(workflow: Any, *args: Any, id: str | None = None, seed: int = 0,
         signals: ``Signal(name, *args, at=t)`` sent by the client at virtual time t.
         store: the history store (``SQLiteStore(path)`` survives the process). If it
             already holds an open run of this id, the run is resumed, not restarted.
-        activities: activity functions (default: every ``@durasim.activity`` defined).
+        activities: activity functions beyond those the workflow's code names.
         trace: record the trace (turn off for speed).
         until: virtual-time horizon.
+        resume: a run left open (its workflow code kept failing): deploy ``workflow``
+            (the fixed code) on a new worker and carry that run on from its history.
 
     Example:
         >>> run = durasim.execute(Transfer, 25)  # doctest: +SKIP
@@ -245,6 +298,13 @@ def execute(workflow: Any, *args: Any, id: str | None = None, seed: int = 0,
         ('completed', 'ok')
     """
     definition = workflow_definition(workflow)
+    check_seed(seed)
+    check_seconds("until", until, allow_infinite=True)
+    if resume is not None:
+        if store is not None:
+            raise ValueError("pass either store= or resume=, not both: resume carries on "
+                             "in the run's own store")
+        store, id = resume.store, id or resume.workflow_id
     workflow_id = id or definition.name
     cluster = EngineCluster(seed=seed, faults=faults, store=store, workflows=[workflow],
                             activities=activities, trace=trace)
@@ -255,7 +315,7 @@ def execute(workflow: Any, *args: Any, id: str | None = None, seed: int = 0,
     cluster.start()
     if not resumed:
         cluster.submit(workflow, *args, workflow_id=workflow_id, signals=signals)
-    cluster.sim.run(until=until)
+    cluster.run(until=until)
     run = cluster.outcome(workflow_id)
     run.workflow = workflow  # outcome() already named a non-determinism stop
     return run

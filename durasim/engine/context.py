@@ -13,14 +13,13 @@ from collections import deque
 from collections.abc import Awaitable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from durasim.engine.runtime import PATCH_MARKER, Future
-from durasim.engine.workflow import (
-    DEFAULT_RETRY,
-    ContinueAsNewError,
-    RetryPolicy,
-    activity_definition,
-    workflow_definition,
-)
+from durasim.engine import commands as C
+from durasim.engine.definitions import activity_definition, workflow_definition
+from durasim.engine.failures import ContinueAsNewError
+from durasim.engine.retry import DEFAULT_RETRY, RetryPolicy
+from durasim.engine.runtime import PATCH_MARKER
+from durasim.engine.tasks import Future
+from durasim.validation import check_seconds
 
 if TYPE_CHECKING:
     from durasim.engine.runtime import WorkflowInstance
@@ -106,36 +105,31 @@ class WorkflowContext:
         definition = activity_definition(fn)
         for name, value in (("start_to_close", start_to_close),
                             ("schedule_to_close", schedule_to_close)):
-            if value is not None and value <= 0:
-                raise ValueError(f"{name} must be > 0 seconds, got {value}")
+            if value is not None:
+                check_seconds(name, value, positive=True)
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise TypeError(f"retry must be a durasim.RetryPolicy, got {retry!r}")
         instance = self._instance
-        instance.activity_seq += 1
         instance.activity_definitions[definition.name] = definition
-        attributes: dict[str, Any] = {
-            "activityId": str(instance.activity_seq),
-            "activityType": definition.name,
-            "taskQueue": instance.task_queue,
-            "input": list(args),
-            "startToCloseTimeout": start_to_close or schedule_to_close
-            or DEFAULT_START_TO_CLOSE,
-            "retryPolicy": (retry or DEFAULT_RETRY).to_temporal(),
-        }
-        attributes["scheduleToCloseTimeout"] = schedule_to_close or 0.0
+        command = C.ScheduleActivity(
+            activity_id=str(instance.next_id("activity")), activity_type=definition.name,
+            input=args, task_queue=instance.task_queue,
+            start_to_close=float(start_to_close or schedule_to_close
+                                 or DEFAULT_START_TO_CLOSE),
+            schedule_to_close=float(schedule_to_close or 0.0),
+            retry_policy=(retry or DEFAULT_RETRY).to_temporal())
         future = Future()
-        instance.issue("ScheduleActivityTask", attributes, future)
+        instance.issue(command, future)
         return await future
 
     async def sleep(self, seconds: float) -> None:
         """A durable timer: survives crashes of the worker and of the server."""
-        if seconds < 0:
-            raise ValueError(f"cannot sleep a negative time ({seconds} s)")
+        seconds = check_seconds("ctx.sleep's seconds", seconds)
         if seconds == 0:
             return
         instance = self._instance
-        instance.timer_seq += 1
         future = Future()
-        instance.issue("StartTimer", {"timerId": str(instance.timer_seq),
-                                      "startToFireTimeout": float(seconds)}, future)
+        instance.issue(C.StartTimer(str(instance.next_id("timer")), seconds), future)
         await future
 
     async def wait_signal(self, name: str) -> list[Any]:
@@ -157,14 +151,12 @@ class WorkflowContext:
         """
         definition = workflow_definition(workflow)
         instance = self._instance
-        instance.child_seq += 1
+        number = instance.next_id("child")
         instance.workflow_definitions[definition.name] = definition
-        child_id = id or f"{instance.workflow_id}-child-{instance.child_seq}"
+        child_id = id or f"{instance.workflow_id}-child-{number}"
         future = Future()
-        instance.issue("StartChildWorkflowExecution", {
-            "workflowId": child_id, "workflowType": definition.name,
-            "taskQueue": instance.task_queue, "input": list(args),
-            "namespace": "default"}, future)
+        instance.issue(C.StartChild(child_id, definition.name, args, instance.task_queue),
+                       future)
         return await future
 
     def continue_as_new(self, *args: Any) -> None:
@@ -184,10 +176,9 @@ class WorkflowContext:
         use_new = (not instance.replaying
                    or instance.peek_recorded_marker(PATCH_MARKER, details))
         if use_new:
-            instance.issue("RecordMarker", {"markerName": PATCH_MARKER, "details": details})
+            instance.issue(C.RecordMarker(PATCH_MARKER, details))
             # Temporal's Python SDK also records the change in a search attribute
-            instance.issue("UpsertWorkflowSearchAttributes", {
-                "searchAttributes": {"TemporalChangeVersion": [change_id]}})
+            instance.issue(C.UpsertSearchAttributes({"TemporalChangeVersion": [change_id]}))
         instance.patches[change_id] = use_new
         return use_new
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from durasim.core import collector_paused
+from durasim.engine.commands import Command
+from durasim.engine.definitions import WorkflowDefinition, workflow_definition
 from durasim.engine.history import EventType, History
-from durasim.engine.runtime import Command, WorkflowInstance
-from durasim.engine.workflow import WorkflowDefinition, workflow_definition
+from durasim.engine.runtime import WorkflowInstance
 from durasim.errors import HistoryFormatError, NondeterminismError
 
 
@@ -31,7 +32,7 @@ class ReplayResult:
     @property
     def command_kinds(self) -> list[str]:
         """The commands' names, in order."""
-        return [c.kind for c in self.commands]
+        return [c.name for c in self.commands]
 
 
 class Replayer:
@@ -74,17 +75,19 @@ class Replayer:
             args=started.get("input", []))
         events = list(history.events)
         with collector_paused():  # replay allocates a lot and frees it all: skip GC passes
-            instance.feed(events)
-        leftover = [c for c in instance._unmatched if c.replayed]
+            activation = instance.feed(events)
+        if activation.mismatch is not None:
+            raise activation.mismatch
+        leftover = instance.unmatched_replayed()
         if leftover and _closed(history):
             raise NondeterminismError(
                 f"[TMPRL1100] workflow {instance.workflow_id!r}: the history ends at event "
                 f"{events[-1].event_id} but the code issued {leftover[0].describe()}",
                 workflow_id=instance.workflow_id, event_id=events[-1].event_id,
                 recorded="end of history", issued=leftover[0].describe())
-        matched = tuple(c for c in instance._by_event.values())
-        return ReplayResult(instance.workflow_id, matched, instance.finished,
-                            tuple(instance.logs))
+        return ReplayResult(instance.workflow_id,
+                            tuple(match.command for match in activation.matches),
+                            instance.finished, tuple(instance.logs))
 
 
 def _closed(history: History) -> bool:

@@ -1,97 +1,59 @@
-"""The service side: histories, task queues, timers, retries, timeouts and signals.
+"""The service side: histories, workflow tasks, timers, children and signals.
 
-The server is the part of a durable-execution platform that must not forget, so all it
-knows is in its :class:`~durasim.engine.store.HistoryStore`: when its node crashes and
-restarts, it rebuilds every open workflow by reading its history (event sourcing) and
-re-arms the timers and timeouts. It never runs workflow code: it hands *workflow tasks*
-to a worker and writes down the commands that come back, as Temporal's server does.
+The server is the part of a durable-execution platform that must not forget, so what it
+knows is in its :class:`~durasim.engine.store.HistoryStore`: the history of every run and,
+saved with each batch of events, the run's *mutable state* (what the history alone does
+not say: activity attempts, events parked during a workflow task). When its node crashes
+and restarts it reads both back (:mod:`~durasim.engine.recovery`) and re-arms its timers.
+It never runs workflow code: it hands *workflow tasks* to a worker and writes down the
+commands that come back, as Temporal's server does. Activities are
+:class:`~durasim.engine.activity_tasks.ActivityTasks`' business.
 """
 
 from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import partial
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from durasim.core import NodeCrashed, Simulation
-from durasim.engine.history import EventType, HistoryEvent, make_failure
-from durasim.engine.runtime import EVENT_OF_COMMAND
+from durasim.engine import commands as C
+from durasim.engine.activity_tasks import IDENTITY, ActivityTasks
+from durasim.engine.execution import (
+    PREVIOUS,
+    WORKFLOW_TASK_TIMEOUT,
+    Execution,
+    Spec,
+    child_started_spec,
+)
+from durasim.engine.history import EventType, HistoryEvent
+from durasim.engine.recovery import recover
 from durasim.engine.store import HistoryStore, RunRecord
-from durasim.engine.workflow import RetryPolicy
 from durasim.injector import FaultInjector
 from durasim.network import Message, Network
 from durasim.node import Node
 
 E = EventType
-WORKFLOW_TASK_TIMEOUT = 10.0
-"""Seconds a worker has to finish a workflow task (Temporal's default)."""
 STICKY_SCHEDULE_TO_START = 5.0
 """Seconds a task waits on a worker's sticky queue before going to the normal queue."""
+WORKFLOW_TASK_RETRY = 5.0
+"""Seconds before a failed workflow task is tried again (doubling, up to the cap)."""
+WORKFLOW_TASK_RETRY_CAP = 600.0
+"""Temporal retries a failing workflow task for ever, at most ten minutes apart."""
 TASK_QUEUE = "durasim"
-IDENTITY = "durasim-worker"
-PREVIOUS = "<previous event>"
-"""Placeholder for ``startedEventId`` when the id is only known once the batch is written
-(events buffered during a workflow task get their ids later)."""
 
-Spec = tuple[EventType, dict[str, Any]]
-
-_SERVER_DEFAULTS: dict[str, dict[str, Any]] = {
-    "FailWorkflowExecution": {"retryState": "RETRY_STATE_RETRY_POLICY_NOT_SET"},
-    "ScheduleActivityTask": {"scheduleToStartTimeout": 0.0, "heartbeatTimeout": 0.0},
-    "StartChildWorkflowExecution": {
+_SERVER_DEFAULTS: dict[type[C.Command], dict[str, Any]] = {
+    C.FailWorkflow: {"retryState": "RETRY_STATE_RETRY_POLICY_NOT_SET"},
+    C.ScheduleActivity: {"scheduleToStartTimeout": 0.0, "heartbeatTimeout": 0.0},
+    C.StartChild: {
         "workflowRunTimeout": 0.0, "workflowTaskTimeout": WORKFLOW_TASK_TIMEOUT,
         "parentClosePolicy": "PARENT_CLOSE_POLICY_TERMINATE",
         "workflowIdReusePolicy": "WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE"},
 }
 """Attributes the real server fills in on command events (0 s means "no timeout")."""
-
-
-@dataclass
-class ActivityState:
-    """An activity between ActivityTaskScheduled and its closing event."""
-
-    scheduled_id: int
-    attributes: dict[str, Any]
-    attempt: int = 1
-    last_failure: dict[str, Any] | None = None
-    started_at: float | None = None
-    scheduled_at: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        """Mutable state as JSON-able data (kept with every history batch)."""
-        return {"attempt": self.attempt, "last_failure": self.last_failure,
-                "started_at": self.started_at}
-
-
-@dataclass
-class Execution:
-    """The server's view of one open workflow run, derived from its history."""
-
-    record: RunRecord
-    started_at: float = 0.0
-    wt_scheduled: int = 0
-    wt_started: int = 0
-    sticky: int | None = None
-    buffered: list[Spec] = field(default_factory=list)
-    wake_after_task: bool = False
-    activities: dict[int, ActivityState] = field(default_factory=dict)
-    timers: dict[str, int] = field(default_factory=dict)
-    children: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def events(self) -> list[HistoryEvent]:
-        """The run's history (the store's list, appended in place)."""
-        return self.record.events
-
-    def state(self) -> dict[str, Any]:
-        """What the history alone does not say, persisted with each batch."""
-        return {"started_at": self.started_at,
-                "activities": {str(k): v.to_dict() for k, v in self.activities.items()},
-                "buffered": [[t.value, a] for t, a in self.buffered],
-                "wake_after_task": self.wake_after_task}
+_STATUS_AFTER = {C.CompleteWorkflow: "completed", C.FailWorkflow: "failed",
+                 C.CancelWorkflow: "canceled", C.ContinueAsNew: "continued"}
 
 
 class Server:
@@ -103,6 +65,9 @@ class Server:
         store: where histories live (survives crashes of this node).
         injector: fires ``after_events`` crashes as histories grow.
         worker: the name of the worker node it hands tasks to.
+        on_close: called with each run's record when it closes.
+        step_hook, step_numbers: where the server takes part in a business step (see
+            :class:`~durasim.engine.activity_tasks.ActivityTasks`).
     """
 
     def __init__(self, sim: Simulation, net: Network, store: HistoryStore,
@@ -117,22 +82,20 @@ class Server:
         self.injector = injector
         self.worker = worker
         self.on_close = on_close
-        self.step_hook = step_hook
-        self.step_numbers = step_numbers or {}
         self.node = Node(sim, name, durable=store, on_start=self._boot)
         self.node.handler = self._handle
+        self.activities = ActivityTasks(self, step_hook, step_numbers or {})
         self._handlers: dict[str, Callable[[Message], None]] = {
             "StartWorkflow": self._on_start_request, "Signal": self._on_signal,
             "Poll": self._on_poll, "WorkflowTaskCompleted": self._on_task_completed,
-            "ActivityTaskCompleted": self._on_activity_completed,
-            "ActivityTaskFailed": self._on_activity_failed,
             "WorkflowTaskFailed": self._on_task_failed,
+            "ActivityTaskCompleted": self.activities.on_completed,
+            "ActivityTaskFailed": self.activities.on_failed,
         }
         self.executions: dict[tuple[str, str], Execution] = {}
         self.current: dict[str, str] = {}
         self.poller: int | None = None
         self.waiting_tasks: list[Callable[[], None]] = []
-        self.events_written = 0
 
     # -- life cycle -------------------------------------------------------------------
     def _boot(self, node: Node) -> None:
@@ -141,10 +104,7 @@ class Server:
         self.current = {}
         self.poller = None
         self.waiting_tasks = []
-        for record in self.store.open_runs():
-            self._recover(record)
-        for ex in list(self.executions.values()):
-            self._recover_children(ex)
+        recover(self)
         if node.incarnation > 1:
             self.net.send(node.name, self.worker, "ServerUp", None)
 
@@ -152,7 +112,7 @@ class Server:
         """Each request is handled the moment it arrives (the network calls this)."""
         self._handlers[message.kind](message)
 
-    def _after(self, delay: float, callback: Callable[[], None], kind: str) -> None:
+    def after(self, delay: float, callback: Callable[[], None], kind: str) -> None:
         """A timer of this incarnation: it does nothing if the server crashed meanwhile."""
         incarnation = self.node.incarnation
 
@@ -163,20 +123,30 @@ class Server:
 
         self.sim.schedule(max(0.0, delay), guarded, kind=kind)
 
+    def blocked(self) -> bool:
+        """Is every open run waiting for fixed workflow code (nothing else can happen)?"""
+        return bool(self.executions) and all(ex.failing for ex in self.executions.values())
+
     # -- writing history ----------------------------------------------------------------
-    def _write(self, ex: Execution, specs: list[Spec], status: str | None = None
-               ) -> list[HistoryEvent]:
+    def write(self, ex: Execution, specs: Sequence[Spec], status: str | None = None
+              ) -> list[HistoryEvent]:
+        """Append events (and the mutable state) to a run's history, atomically."""
         events = ex.record.events
         now = self.sim.now - ex.started_at  # history time counts from the run's start
         first = len(events) + 1
-        batch = [HistoryEvent(first + i, t, now, a) for i, (t, a) in enumerate(specs)]
+        batch = [HistoryEvent(first + i, spec[0], spec[2] if len(spec) == 3 else now, spec[1])
+                 for i, spec in enumerate(specs)]
         for event in batch:
-            if event.attributes.get("startedEventId") == PREVIOUS:
-                event.attributes["startedEventId"] = event.event_id - 1
+            for key in ("startedEventId", "scheduledEventId"):
+                if event.attributes.get(key) == PREVIOUS:
+                    event.attributes[key] = event.event_id - 1
         self.store.append(ex.record.workflow_id, ex.record.run_id, batch, ex.state(), status)
-        self.events_written += len(batch)
         self._appended(ex.record, batch)
         return batch
+
+    def save_state(self, ex: Execution) -> None:
+        """Persist the mutable state alone (nothing new in the history)."""
+        self.store.append(ex.record.workflow_id, ex.record.run_id, [], ex.state())
 
     def _appended(self, record: RunRecord, batch: list[HistoryEvent]) -> None:
         """Tell the trace (the timeline's source) and the fault plan what was written."""
@@ -184,39 +154,31 @@ class Server:
             for event in batch:
                 self.sim.record(self.node.name, "history", workflow=record.workflow_id,
                                 id=event.event_id, type=event.event_type.value)
-        self._history_grew(len(record.events))
-
-    def _history_grew(self, count: int) -> None:
-        """Let ``after_events`` crashes fire; if this node died, stop what it was doing."""
-        if self.injector is not None:
-            self.injector.history_grew(count)
+        if self.injector is not None:  # ``after_events`` crashes
+            self.injector.history_grew(len(record.events))
             if not self.node.up:
-                raise NodeCrashed(self.node.name, f"fault plan: after {count} events")
+                raise NodeCrashed(self.node.name,
+                                  f"fault plan: after {len(record.events)} events")
 
-    def _wake(self, ex: Execution, specs: list[Spec]) -> None:
-        """Record events that wake the workflow; a workflow task follows (or is buffered)."""
+    def wake(self, ex: Execution, specs: list[Spec]) -> None:
+        """Record events that wake the workflow; a workflow task follows (or is parked)."""
         if ex.record.status != "running":
             return
         if ex.wt_started:
             ex.buffered.extend(specs)
             ex.wake_after_task = True
-            self.store.append(ex.record.workflow_id, ex.record.run_id, [], ex.state())
+            self.save_state(ex)
             return
-        if ex.wt_scheduled:
-            self._write(ex, specs)
+        if ex.wt_scheduled or ex.failing:
+            self.write(ex, specs)
             return
-        self._write(ex, [*specs, self._wt_scheduled_spec()])
+        self.write(ex, [*specs, _wt_scheduled_spec()])
         ex.wt_scheduled = len(ex.events)
-        self._dispatch_workflow_task(ex)
-
-    @staticmethod
-    def _wt_scheduled_spec() -> Spec:
-        return (E.WORKFLOW_TASK_SCHEDULED, {"taskQueue": TASK_QUEUE,
-                                            "startToCloseTimeout": WORKFLOW_TASK_TIMEOUT,
-                                            "attempt": 1})
+        self.dispatch_workflow_task(ex)
 
     # -- starting workflows ---------------------------------------------------------------
-    def _new_run_id(self) -> str:
+    def new_run_id(self) -> str:
+        """A run id from the seeded RNG (deterministic for a fresh store)."""
         return str(uuid.UUID(int=self.sim.rng.getrandbits(128), version=4))
 
     def start_workflow(self, workflow_id: str, workflow_type: str, args: list[Any], *,
@@ -224,7 +186,7 @@ class Server:
                        continued_from: str | None = None, first_run: str | None = None,
                        run_id: str | None = None) -> Execution:
         """Create a run with WorkflowExecutionStarted and its first workflow task."""
-        run_id = run_id or self._new_run_id()
+        run_id = run_id or self.new_run_id()
         started: dict[str, Any] = {
             "workflowType": workflow_type, "taskQueue": TASK_QUEUE, "input": list(args),
             "workflowTaskTimeout": WORKFLOW_TASK_TIMEOUT, "attempt": 1,
@@ -239,17 +201,16 @@ class Server:
             started["parentWorkflowExecution"] = {"workflowId": parent["workflow_id"],
                                                   "runId": parent["run_id"]}
             started["parentInitiatedEventId"] = parent["initiated_id"]
-        task_type, task_attributes = self._wt_scheduled_spec()
+        task_type, task_attributes = _wt_scheduled_spec()
         events = [HistoryEvent(1, E.WORKFLOW_EXECUTION_STARTED, 0.0, started),
                   HistoryEvent(2, task_type, 0.0, task_attributes)]
         record = self.store.create_run(workflow_id, run_id, workflow_type, parent, events)
-        self.events_written += 2
         ex = Execution(record, started_at=self.sim.now, wt_scheduled=2)
         record.state = ex.state()
         self.executions[(workflow_id, run_id)] = ex
         self.current[workflow_id] = run_id
         self._appended(record, events)
-        self._dispatch_workflow_task(ex)
+        self.dispatch_workflow_task(ex)
         return ex
 
     def _on_start_request(self, message: Message) -> None:
@@ -263,7 +224,7 @@ class Server:
         run_id = self.current.get(p["workflow_id"])
         ex = self.executions.get((p["workflow_id"], run_id or ""))
         if ex is not None:
-            self._wake(ex, [(E.WORKFLOW_EXECUTION_SIGNALED, {
+            self.wake(ex, [(E.WORKFLOW_EXECUTION_SIGNALED, {
                 "signalName": p["name"], "input": list(p["args"]),
                 "identity": "durasim-client"})])
         self.net.send(self.node.name, message.src, "SignalAccepted",
@@ -277,55 +238,67 @@ class Server:
         for dispatch in waiting:
             dispatch()
 
-    def _poller_alive(self, incarnation: int | None = None) -> bool:
+    def poller_alive(self, incarnation: int | None = None) -> bool:
         """Is a worker poll open? (A dead worker's connection closes; the server sees it.)"""
         node = self.net.nodes.get(self.worker)
         wanted = self.poller if incarnation is None else incarnation
         return bool(node is not None and node.up and self.poller is not None
                     and node.incarnation == wanted == self.poller)
 
-    def _dispatch_workflow_task(self, ex: Execution) -> None:
+    def dispatch_workflow_task(self, ex: Execution) -> None:
+        """Hand the scheduled workflow task to the worker (or wait for one to poll)."""
         scheduled = ex.wt_scheduled
-        if ex.sticky is not None and not self._poller_alive(ex.sticky):
-            self._after(STICKY_SCHEDULE_TO_START,
-                        lambda: self._sticky_timed_out(ex, scheduled), "wt_timeout")
+        if ex.sticky is not None and not self.poller_alive(ex.sticky):
+            self.after(STICKY_SCHEDULE_TO_START,
+                       lambda: self._sticky_timed_out(ex, scheduled), "wt_timeout")
             return
-        if not self._poller_alive():
-            self.waiting_tasks.append(lambda: self._dispatch_workflow_task(ex))
+        if not self.poller_alive():
+            self.waiting_tasks.append(lambda: self.dispatch_workflow_task(ex))
             return
         if ex.record.status != "running" or ex.wt_scheduled != scheduled or ex.wt_started:
             return
-        self._write(ex, [(E.WORKFLOW_TASK_STARTED, {"scheduledEventId": scheduled,
-                                                    "identity": IDENTITY})])
-        ex.wt_started = started = len(ex.events)
+        if ex.failing:  # a transient task: its events are written only if it completes
+            events = [*ex.events, *_transient_task(len(ex.events), ex.wt_attempt,
+                                                   self.sim.now - ex.started_at)]
+            ex.wt_scheduled, ex.wt_started = len(events) - 1, len(events)
+        else:
+            self.write(ex, [(E.WORKFLOW_TASK_STARTED, {"scheduledEventId": scheduled,
+                                                       "identity": IDENTITY})])
+            events = ex.events
+            ex.wt_started = len(events)
+        started, scheduled = ex.wt_started, ex.wt_scheduled
         self.net.send(self.node.name, self.worker, "WorkflowTask", {
             "workflow_id": ex.record.workflow_id, "run_id": ex.record.run_id,
-            "workflow_type": ex.record.workflow_type, "events": ex.events,
+            "workflow_type": ex.record.workflow_type, "events": events,
             "upto": started, "scheduled": scheduled, "sticky": ex.sticky is not None})
-        self._after(WORKFLOW_TASK_TIMEOUT,
-                    lambda: self._task_timed_out(ex, scheduled, started), "wt_timeout")
+        self.after(WORKFLOW_TASK_TIMEOUT,
+                   lambda: self.task_timed_out(ex, scheduled, started), "wt_timeout")
 
     def _sticky_timed_out(self, ex: Execution, scheduled: int) -> None:
         if ex.wt_scheduled != scheduled or ex.wt_started or ex.record.status != "running":
             return
         ex.sticky = None
-        self._write(ex, [(E.WORKFLOW_TASK_TIMED_OUT, {
+        self.write(ex, [(E.WORKFLOW_TASK_TIMED_OUT, {
             "scheduledEventId": scheduled, "timeoutType": "TIMEOUT_TYPE_SCHEDULE_TO_START"}),
-            self._wt_scheduled_spec()])
+            _wt_scheduled_spec()])
         ex.wt_scheduled = len(ex.events)
-        self._dispatch_workflow_task(ex)
+        self.dispatch_workflow_task(ex)
 
-    def _task_timed_out(self, ex: Execution, scheduled: int, started: int) -> None:
+    def task_timed_out(self, ex: Execution, scheduled: int, started: int) -> None:
+        """The worker did not answer a workflow task in time: write that, schedule anew."""
         if ex.wt_scheduled != scheduled or ex.wt_started != started:
             return
         ex.sticky = None
+        if ex.failing:
+            self.retry_failing_task(ex)
+            return
         ex.wt_started = 0
-        self._write(ex, [(E.WORKFLOW_TASK_TIMED_OUT, {
+        self.write(ex, [(E.WORKFLOW_TASK_TIMED_OUT, {
             "scheduledEventId": scheduled, "startedEventId": started,
             "timeoutType": "TIMEOUT_TYPE_START_TO_CLOSE"}), *self._take_buffered(ex),
-            self._wt_scheduled_spec()])
+            _wt_scheduled_spec()])
         ex.wt_scheduled = len(ex.events)
-        self._dispatch_workflow_task(ex)
+        self.dispatch_workflow_task(ex)
 
     @staticmethod
     def _take_buffered(ex: Execution) -> list[Spec]:
@@ -338,110 +311,119 @@ class Server:
         ex = self.executions.get((p["workflow_id"], p["run_id"]))
         if ex is None or ex.wt_scheduled != p["scheduled"] or not ex.wt_started:
             return  # a late answer to a task that already timed out: rejected, as in Temporal
-        completed_id = len(ex.events) + 1
-        specs: list[Spec] = [(E.WORKFLOW_TASK_COMPLETED, {
+        specs: list[Spec] = []
+        if ex.failing:  # the transient task succeeded: now its events are written
+            specs += _transient_specs(ex.wt_attempt)
+            ex.wt_scheduled, ex.wt_started = len(ex.events) + 1, len(ex.events) + 2
+            ex.wt_attempt = 1
+        completed_id = len(ex.events) + len(specs) + 1
+        specs.append((E.WORKFLOW_TASK_COMPLETED, {
             "scheduledEventId": ex.wt_scheduled, "startedEventId": ex.wt_started,
-            "identity": IDENTITY})]
-        closing: tuple[str, dict[str, Any]] | None = None
-        for kind, attributes in p["commands"]:
-            event_type = EVENT_OF_COMMAND[kind]
-            extra = _SERVER_DEFAULTS.get(kind, {})
-            specs.append((event_type, {**attributes, **extra,
-                                       "workflowTaskCompletedEventId": completed_id}))
-            if kind in ("CompleteWorkflowExecution", "FailWorkflowExecution",
-                        "ContinueAsNewWorkflowExecution"):
-                closing = (kind, attributes)
+            "identity": IDENTITY}))
+        closing: C.Command | None = None
+        for command in p["commands"]:
+            extra = _SERVER_DEFAULTS.get(type(command), {})
+            specs.append((command.event_type, {**command.attributes(), **extra,
+                                               "workflowTaskCompletedEventId": completed_id}))
+            if command.closes_workflow:
+                closing = command
                 break
-        next_run = self._new_run_id() if closing and closing[0].startswith("Continue") else None
+        next_run = self.new_run_id() if isinstance(closing, C.ContinueAsNew) else None
         if next_run:
             specs[-1][1]["newExecutionRunId"] = next_run
         wake = ex.wake_after_task and closing is None
+        buffered = self._take_buffered(ex)
         if closing is None:
-            specs.extend(self._take_buffered(ex))
-        else:
-            self._take_buffered(ex)
+            specs.extend(buffered)
         ex.wt_scheduled = ex.wt_started = 0
         ex.sticky = p["incarnation"]
         if wake:
-            specs.append(self._wt_scheduled_spec())
-        status = None if closing is None else {
-            "CompleteWorkflowExecution": "completed", "FailWorkflowExecution": "failed",
-            "ContinueAsNewWorkflowExecution": "continued"}[closing[0]]
-        batch = self._write(ex, specs, status)
+            specs.append(_wt_scheduled_spec())
+        status = None if closing is None else _STATUS_AFTER[type(closing)]
+        batch = self.write(ex, specs, status)
         if wake:  # set before the commands start: a child's start must see this task
             ex.wt_scheduled = batch[-1].event_id
-        for event in batch[1:]:
-            self._start_command(ex, event)
+        for event in batch:
+            if event.event_id > completed_id:
+                self._start_command(ex, event)
         if wake:
-            self._dispatch_workflow_task(ex)
+            self.dispatch_workflow_task(ex)
         if closing is not None:
-            self._close(ex, closing[0], closing[1], next_run)
+            self._close(ex, closing, next_run)
 
     def _on_task_failed(self, message: Message) -> None:
-        """The worker could not run the task (non-determinism): record it and hold.
+        """The worker could not run the task (a bug in the code, or non-determinism).
 
-        Temporal retries such a task forever, hoping for a code fix; a simulation stops
-        here instead, with the run left open and the reason in the history.
+        The first failure is written as WorkflowTaskFailed; then, as Temporal does, the
+        task is retried for ever, hoping for fixed code, and the retries write nothing
+        until one completes. The workflow stays open all the while.
         """
         p = message.payload
         ex = self.executions.get((p["workflow_id"], p["run_id"]))
         if ex is None or ex.wt_scheduled != p["scheduled"] or not ex.wt_started:
             return
-        self._write(ex, [(E.WORKFLOW_TASK_FAILED, {
-            "scheduledEventId": ex.wt_scheduled, "startedEventId": ex.wt_started,
-            "cause": "WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR",
-            "failure": make_failure(p["message"], "NondeterminismError"),
-            "identity": IDENTITY})])
-        ex.wt_scheduled = ex.wt_started = 0
+        if not ex.failing:
+            self.write(ex, [(E.WORKFLOW_TASK_FAILED, {
+                "scheduledEventId": ex.wt_scheduled, "startedEventId": ex.wt_started,
+                "cause": p["cause"], "failure": p["failure"], "identity": IDENTITY})])
         ex.sticky = None
+        self.retry_failing_task(ex)
+
+    def retry_failing_task(self, ex: Execution) -> None:
+        """Try the failing workflow task again after a backoff (it writes nothing)."""
+        if ex.buffered:  # what arrived meanwhile is history now, whatever the task did
+            self.write(ex, self._take_buffered(ex))
+        delay = min(WORKFLOW_TASK_RETRY_CAP, WORKFLOW_TASK_RETRY * 2 ** (ex.wt_attempt - 1)
+                    ) if ex.wt_attempt < 32 else WORKFLOW_TASK_RETRY_CAP
+        ex.wt_attempt += 1
+        ex.wt_scheduled = ex.wt_started = 0
+        self.save_state(ex)
+        attempt = ex.wt_attempt
+
+        def retry() -> None:
+            if ex.wt_attempt == attempt and not ex.wt_started and ex.record.status == "running":
+                ex.wt_scheduled = -1  # transient: its id is only known when it completes
+                self.dispatch_workflow_task(ex)
+
+        self.after(delay, retry, "wt_retry")
 
     def _start_command(self, ex: Execution, event: HistoryEvent) -> None:
         t, a = event.event_type, event.attributes
         if t is E.ACTIVITY_TASK_SCHEDULED:
-            state = ActivityState(event.event_id, a, scheduled_at=self.sim.now)
-            ex.activities[event.event_id] = state
-            self._dispatch_activity(ex, state)
-            if a.get("scheduleToCloseTimeout"):
-                self._after(a["scheduleToCloseTimeout"],
-                            lambda: self._schedule_to_close(ex, state), "activity_timeout")
+            self.activities.schedule(ex, event)
         elif t is E.TIMER_STARTED:
             ex.timers[a["timerId"]] = event.event_id
-            self._arm_timer(ex, a["timerId"], event.event_id, a["startToFireTimeout"])
+            self.arm_timer(ex, a["timerId"], event.event_id, a["startToFireTimeout"])
         elif t is E.START_CHILD_WORKFLOW_EXECUTION_INITIATED:
             ex.children[a["workflowId"]] = event.event_id
-            self._start_child(ex, event.event_id, a)
+            self.start_child(ex, event.event_id, a)
 
-    def _start_child(self, ex: Execution, initiated_id: int, a: dict[str, Any]) -> None:
+    # -- children -------------------------------------------------------------------------
+    def start_child(self, ex: Execution, initiated_id: int, a: dict[str, Any]) -> None:
+        """Create a child's run and tell its parent it started."""
         child = self.start_workflow(a["workflowId"], a["workflowType"], a.get("input", []),
                                     parent={"workflow_id": ex.record.workflow_id,
                                             "run_id": ex.record.run_id,
                                             "initiated_id": initiated_id})
-        self._wake(ex, [self._child_started_spec(initiated_id, child.record)])
+        self.wake(ex, [child_started_spec(initiated_id, child.record)])
 
-    @staticmethod
-    def _child_started_spec(initiated_id: int, child: RunRecord) -> Spec:
-        return (E.CHILD_WORKFLOW_EXECUTION_STARTED, {
-            "namespace": "default", "initiatedEventId": initiated_id,
-            "workflowType": child.workflow_type,
-            "workflowExecution": {"workflowId": child.workflow_id, "runId": child.run_id}})
-
-    def _close(self, ex: Execution, kind: str, attributes: dict[str, Any],
-               next_run: str | None) -> None:
+    def _close(self, ex: Execution, closing: C.Command, next_run: str | None) -> None:
         record = ex.record
         self.executions.pop((record.workflow_id, record.run_id), None)
-        if kind == "ContinueAsNewWorkflowExecution":
+        if isinstance(closing, C.ContinueAsNew):
             self.start_workflow(record.workflow_id, record.workflow_type,
-                                attributes["input"], parent=record.parent,
+                                list(closing.input), parent=record.parent,
                                 continued_from=record.run_id, run_id=next_run,
                                 first_run=record.events[0].attributes.get("firstExecutionRunId"))
             return
         self.current.pop(record.workflow_id, None)
         if record.parent:
-            self._notify_parent(record, kind, attributes)
+            self.notify_parent(record, record.events[-1])
         if self.on_close is not None:
             self.on_close(record)
 
-    def _notify_parent(self, record: RunRecord, kind: str, attributes: dict[str, Any]) -> None:
+    def notify_parent(self, record: RunRecord, closing: HistoryEvent) -> None:
+        """Tell a child's parent how the child ended (its closing event)."""
         parent = record.parent or {}
         ex = self.executions.get((parent["workflow_id"], parent["run_id"]))
         if ex is None:
@@ -455,215 +437,40 @@ class Server:
                   "workflowType": record.workflow_type,
                   "workflowExecution": {"workflowId": record.workflow_id,
                                         "runId": record.run_id}}
-        if kind == "CompleteWorkflowExecution":
-            self._wake(ex, [(E.CHILD_WORKFLOW_EXECUTION_COMPLETED,
-                             {**common, "result": attributes.get("result")})])
+        if closing.event_type is E.WORKFLOW_EXECUTION_COMPLETED:
+            self.wake(ex, [(E.CHILD_WORKFLOW_EXECUTION_COMPLETED,
+                            {**common, "result": closing.attributes.get("result")})])
         else:
-            self._wake(ex, [(E.CHILD_WORKFLOW_EXECUTION_FAILED,
-                             {**common, "failure": attributes.get("failure"),
-                              "retryState": "RETRY_STATE_RETRY_POLICY_NOT_SET"})])
+            self.wake(ex, [(E.CHILD_WORKFLOW_EXECUTION_FAILED,
+                            {**common, "failure": closing.attributes.get("failure"),
+                             "retryState": "RETRY_STATE_RETRY_POLICY_NOT_SET"})])
 
     # -- timers -------------------------------------------------------------------------
-    def _arm_timer(self, ex: Execution, timer_id: str, started_id: int, seconds: float,
-                   elapsed: float = 0.0) -> None:
+    def arm_timer(self, ex: Execution, timer_id: str, started_id: int, seconds: float,
+                  elapsed: float = 0.0) -> None:
+        """Fire timer ``timer_id`` after ``seconds`` (minus what already ``elapsed``)."""
         def fire() -> None:
             if ex.timers.pop(timer_id, None) is None:
                 return
-            self._wake(ex, [(E.TIMER_FIRED, {"timerId": timer_id,
-                                              "startedEventId": started_id})])
-        self._after(seconds - elapsed, fire, "timer")
-
-    # -- activities ---------------------------------------------------------------------
-    def _dispatch_activity(self, ex: Execution, state: ActivityState) -> None:
-        if ex.activities.get(state.scheduled_id) is not state:
-            return
-        if not self._poller_alive():
-            self.waiting_tasks.append(lambda: self._dispatch_activity(ex, state))
-            return
-        a = state.attributes
-        self._step_point(a["activityType"], "before_effect")
-        state.started_at = self.sim.now
-        self.store.append(ex.record.workflow_id, ex.record.run_id, [], ex.state())
-        attempt = state.attempt
-        self.net.send(self.node.name, self.worker, "ActivityTask", {
-            "token": (ex.record.workflow_id, ex.record.run_id, state.scheduled_id, attempt),
-            "activity_type": a["activityType"], "activity_id": a["activityId"],
-            "input": a["input"], "attempt": attempt}, step=a["activityType"])
-        self._after(a["startToCloseTimeout"],
-                    lambda: self._start_to_close(ex, state, attempt), "activity_timeout")
-
-    def _activity_for(self, token: tuple[str, str, int, int]) -> tuple[Execution, ActivityState
-                                                                       ] | None:
-        workflow_id, run_id, scheduled_id, attempt = token
-        ex = self.executions.get((workflow_id, run_id))
-        state = ex.activities.get(scheduled_id) if ex else None
-        if ex is None or state is None or state.attempt != attempt or state.started_at is None:
-            return None  # late: that attempt already timed out or the activity closed
-        return ex, state
-
-    def _on_activity_completed(self, message: Message) -> None:
-        found = self._activity_for(message.payload["token"])
-        if found is None:
-            return
-        ex, state = found
-        self._step_point(state.attributes["activityType"], "after_effect")
-        self._close_activity(ex, state, E.ACTIVITY_TASK_COMPLETED,
-                             {"result": message.payload["result"]})
-
-    def _step_point(self, activity_type: str, when: str) -> None:
-        """Where the server takes part in a business step: a crash may be planned here."""
-        step = self.step_numbers.get(activity_type)
-        if self.step_hook is not None and step is not None:
-            self.step_hook(self.node.name, step, activity_type, when)
-
-    def _on_activity_failed(self, message: Message) -> None:
-        found = self._activity_for(message.payload["token"])
-        if found is not None:
-            self._attempt_failed(*found, message.payload["failure"])
-
-    def _start_to_close(self, ex: Execution, state: ActivityState, attempt: int) -> None:
-        if ex.activities.get(state.scheduled_id) is not state or state.attempt != attempt:
-            return
-        failure = make_failure("activity StartToClose timeout")
-        failure["timeoutType"] = "TIMEOUT_TYPE_START_TO_CLOSE"
-        self._attempt_failed(ex, state, failure, timed_out=True)
-
-    def _schedule_to_close(self, ex: Execution, state: ActivityState) -> None:
-        if ex.activities.get(state.scheduled_id) is not state:
-            return
-        failure = make_failure("activity ScheduleToClose timeout")
-        failure["timeoutType"] = "TIMEOUT_TYPE_SCHEDULE_TO_CLOSE"
-        self._close_activity(ex, state, E.ACTIVITY_TASK_TIMED_OUT,
-                             {"failure": failure, "retryState": "RETRY_STATE_TIMEOUT"})
-
-    def _attempt_failed(self, ex: Execution, state: ActivityState, failure: dict[str, Any],
-                        timed_out: bool = False) -> None:
-        policy = _policy(state.attributes.get("retryPolicy") or {})
-        reason = policy.gives_up(state.attempt, failure.get("type"),
-                                 bool(failure.get("nonRetryable")))
-        if reason is None:
-            delay = policy.backoff(state.attempt)
-            state.last_failure = failure
-            state.attempt += 1
-            state.started_at = None
-            self.sim.record(self.node.name, "retry", activity=state.attributes["activityType"],
-                            attempt=state.attempt, backoff=delay)
-            self.store.append(ex.record.workflow_id, ex.record.run_id, [], ex.state())
-            self._after(delay, lambda: self._dispatch_activity(ex, state), "retry")
-            return
-        retry_state = ("RETRY_STATE_NON_RETRYABLE_FAILURE" if reason == "NonRetryableFailure"
-                       else "RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED")
-        self._close_activity(ex, state,
-                             E.ACTIVITY_TASK_TIMED_OUT if timed_out else E.ACTIVITY_TASK_FAILED,
-                             {"failure": failure, "retryState": retry_state})
-
-    def _close_activity(self, ex: Execution, state: ActivityState, event_type: EventType,
-                        attributes: dict[str, Any]) -> None:
-        del ex.activities[state.scheduled_id]
-        started: dict[str, Any] = {"scheduledEventId": state.scheduled_id,
-                                   "attempt": state.attempt, "identity": IDENTITY}
-        if state.last_failure is not None:
-            started["lastFailure"] = state.last_failure
-        self._wake(ex, [(E.ACTIVITY_TASK_STARTED, started),
-                        (event_type, {**attributes, "scheduledEventId": state.scheduled_id,
-                                      "startedEventId": PREVIOUS, "identity": IDENTITY})])
-
-    # -- recovery -----------------------------------------------------------------------
-    def _recover_children(self, ex: Execution) -> None:
-        """Finish what a crash interrupted between a parent and its children.
-
-        A crash can fall between writing StartChildWorkflowExecutionInitiated and creating
-        the child's run, or between closing a child and telling its parent; both moments
-        leave the parent waiting for ever unless recovery completes them.
-        """
-        told: dict[int, set[EventType]] = {}
-        for event in ex.events:
-            initiated = event.attributes.get("initiatedEventId")
-            if initiated is not None:
-                told.setdefault(int(initiated), set()).add(event.event_type)
-        for child_id, initiated_id in list(ex.children.items()):
-            heard = told.get(initiated_id, set())
-            if heard & {E.CHILD_WORKFLOW_EXECUTION_COMPLETED, E.CHILD_WORKFLOW_EXECUTION_FAILED}:
-                continue
-            runs = [r for r in self.store.runs(child_id)
-                    if (r.parent or {}).get("initiated_id") == initiated_id
-                    and (r.parent or {}).get("run_id") == ex.record.run_id]
-            if not runs:
-                a = ex.events[initiated_id - 1].attributes
-                self._start_child(ex, initiated_id, a)
-                continue
-            if E.CHILD_WORKFLOW_EXECUTION_STARTED not in heard:
-                self._wake(ex, [self._child_started_spec(initiated_id, runs[0])])
-            last = runs[-1]
-            if last.status in ("completed", "failed") and last.events:
-                closing = last.events[-1]
-                kind = ("CompleteWorkflowExecution" if last.status == "completed"
-                        else "FailWorkflowExecution")
-                self._notify_parent(last, kind, closing.attributes)
-
-    def _recover(self, record: RunRecord) -> None:
-        """Rebuild an open run's state from its history and re-arm what was in flight."""
-        saved = record.state or {}
-        ex = Execution(record, started_at=float(saved.get("started_at", 0.0)))
-        self.executions[(record.workflow_id, record.run_id)] = ex
-        self.current[record.workflow_id] = record.run_id
-        saved_activities = saved.get("activities", {})
-        for event in record.events:
-            t, a = event.event_type, event.attributes
-            if t is E.WORKFLOW_TASK_SCHEDULED:
-                ex.wt_scheduled, ex.wt_started = event.event_id, 0
-            elif t is E.WORKFLOW_TASK_STARTED:
-                ex.wt_started = event.event_id
-            elif t in (E.WORKFLOW_TASK_COMPLETED, E.WORKFLOW_TASK_TIMED_OUT,
-                       E.WORKFLOW_TASK_FAILED):
-                ex.wt_scheduled = ex.wt_started = 0
-            elif t is E.ACTIVITY_TASK_SCHEDULED:
-                ex.activities[event.event_id] = ActivityState(event.event_id, a,
-                                                              scheduled_at=event.time)
-            elif t in (E.ACTIVITY_TASK_COMPLETED, E.ACTIVITY_TASK_FAILED,
-                       E.ACTIVITY_TASK_TIMED_OUT):
-                ex.activities.pop(a["scheduledEventId"], None)
-            elif t is E.TIMER_STARTED:
-                ex.timers[a["timerId"]] = event.event_id
-            elif t is E.TIMER_FIRED:
-                ex.timers.pop(str(a["timerId"]), None)
-            elif t is E.START_CHILD_WORKFLOW_EXECUTION_INITIATED:
-                ex.children[a["workflowId"]] = event.event_id
-        ex.buffered = [(EventType(t), a) for t, a in saved.get("buffered", [])]
-        ex.wake_after_task = bool(saved.get("wake_after_task"))
-        self.sim.record(self.node.name, "recover", workflow=record.workflow_id,
-                        events=len(record.events))
-        for scheduled_id, state in ex.activities.items():
-            kept = saved_activities.get(str(scheduled_id), {})
-            state.attempt = kept.get("attempt", 1)
-            state.last_failure = kept.get("last_failure")
-            state.started_at = kept.get("started_at")
-            if state.started_at is None:
-                self._dispatch_activity(ex, state)
-            else:  # a worker may be running it: wait for its answer or its timeout
-                timeout = state.attributes["startToCloseTimeout"]
-                self._after(state.started_at + timeout - self.sim.now,
-                            partial(self._start_to_close, ex, state, state.attempt),
-                            "activity_timeout")
-        for timer_id, started_id in ex.timers.items():
-            started = record.events[started_id - 1]
-            self._arm_timer(ex, timer_id, started_id, started.attributes["startToFireTimeout"],
-                            elapsed=self.sim.now - ex.started_at - started.time)
-        if ex.wt_started:
-            scheduled, started_at = ex.wt_scheduled, ex.wt_started
-            elapsed = self.sim.now - ex.started_at - record.events[started_at - 1].time
-            self._after(WORKFLOW_TASK_TIMEOUT - elapsed,
-                        lambda: self._task_timed_out(ex, scheduled, started_at), "wt_timeout")
-        elif ex.wt_scheduled:
-            self._dispatch_workflow_task(ex)
-        elif ex.buffered:
-            self._wake(ex, self._take_buffered(ex))
+            self.wake(ex, [(E.TIMER_FIRED, {"timerId": timer_id,
+                                             "startedEventId": started_id})])
+        self.after(seconds - elapsed, fire, "timer")
 
 
-def _policy(data: dict[str, Any]) -> RetryPolicy:
-    return RetryPolicy(
-        initial_interval=float(data.get("initialInterval", 1.0)),
-        backoff_coefficient=float(data.get("backoffCoefficient", 2.0)),
-        maximum_interval=data.get("maximumInterval"),
-        maximum_attempts=int(data.get("maximumAttempts", 0)),
-        non_retryable_error_types=tuple(data.get("nonRetryableErrorTypes", ())))
+def _wt_scheduled_spec(attempt: int = 1) -> tuple[EventType, dict[str, Any]]:
+    return (E.WORKFLOW_TASK_SCHEDULED, {"taskQueue": TASK_QUEUE,
+                                        "startToCloseTimeout": WORKFLOW_TASK_TIMEOUT,
+                                        "attempt": attempt})
+
+
+def _transient_specs(attempt: int) -> list[tuple[EventType, dict[str, Any]]]:
+    return [_wt_scheduled_spec(attempt),
+            (E.WORKFLOW_TASK_STARTED, {"scheduledEventId": PREVIOUS, "identity": IDENTITY})]
+
+
+def _transient_task(last_id: int, attempt: int, now: float) -> list[HistoryEvent]:
+    """The Scheduled/Started pair of a retried task, shown to the worker but not written."""
+    (scheduled_type, scheduled), (started_type, started) = _transient_specs(attempt)
+    return [HistoryEvent(last_id + 1, scheduled_type, now, scheduled),
+            HistoryEvent(last_id + 2, started_type, now,
+                         {**started, "scheduledEventId": last_id + 1})]

@@ -6,6 +6,9 @@ is gone: the next task comes with the whole history and the workflow is rebuilt 
 replay, which is the moment the course is about. Activities run here too, at least once:
 a crash after an activity's effect but before its completion is reported means the server
 will hand out attempt 2.
+
+What the worker can run is its *deployment*, not its memory: the workflows and activities
+it was given survive a crash, as a restarted process runs the same code.
 """
 
 from __future__ import annotations
@@ -14,15 +17,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from durasim.core import Event, Simulation
+from durasim.engine.activity import CURRENT_ACTIVITY, ActivityInfo, ActivityScope
+from durasim.engine.definitions import ActivityDefinition, WorkflowDefinition
+from durasim.engine.failures import ApplicationError, safe_text
 from durasim.engine.history import make_failure
 from durasim.engine.runtime import WorkflowInstance
-from durasim.engine.workflow import (
-    ActivityDefinition,
-    ActivityInfo,
-    ApplicationError,
-    WorkflowDefinition,
-    _CurrentActivity,
-)
 from durasim.errors import NondeterminismError
 from durasim.injector import FaultInjector
 from durasim.network import Message, Network
@@ -30,21 +29,25 @@ from durasim.node import Node, NodeProcess
 
 POLL_RETRY = 1.0
 """Seconds between polls until the server acknowledges one."""
+FIRST_TASK_EVENTS = 3
+"""A first workflow task sees Started, WorkflowTaskScheduled and WorkflowTaskStarted; a
+fresh instance handed a longer history is rebuilding by replay."""
+UNHANDLED_FAILURE = "WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE"
+NON_DETERMINISTIC = "WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR"
 
 
 class _ActivityProcess(NodeProcess):
     """A process that makes ``activity_info()`` answer for its activity while it runs."""
 
-    __slots__ = ("info",)
-    info: ActivityInfo
+    __slots__ = ("scope",)
+    scope: ActivityScope
 
     def _resume(self, event: Event) -> None:
-        previous = _CurrentActivity.info, _CurrentActivity.sim
-        _CurrentActivity.info, _CurrentActivity.sim = self.info, self.sim
+        token = CURRENT_ACTIVITY.set(self.scope)
         try:
             super()._resume(event)
         finally:
-            _CurrentActivity.info, _CurrentActivity.sim = previous
+            CURRENT_ACTIVITY.reset(token)
 
 
 class Worker:
@@ -61,6 +64,7 @@ class Worker:
             when activities call services, which then own those faults.
         step_numbers: activity name -> business step number (default: the activity id),
             so ``Crash(at_step=5)`` means the scenario's step 5.
+        resources: what activities may use while they run (see ``ActivityScope``).
     """
 
     def __init__(self, sim: Simulation, net: Network, *,
@@ -68,7 +72,8 @@ class Worker:
                  activities: Mapping[str, ActivityDefinition],
                  injector: FaultInjector | None = None, name: str = "worker",
                  server: str = "server", executes_effects: bool = True,
-                 step_numbers: Mapping[str, int] | None = None) -> None:
+                 step_numbers: Mapping[str, int] | None = None,
+                 resources: Mapping[str, Any] | None = None) -> None:
         self.sim = sim
         self.net = net
         self.workflows = dict(workflows)
@@ -77,9 +82,12 @@ class Worker:
         self.server = server
         self.executes_effects = executes_effects
         self.step_numbers = dict(step_numbers or {})
+        self.resources = dict(resources or {})
         self.node = Node(sim, name, on_start=self._boot)
         self.node.handler = self._handle
         self.errors: list[NondeterminismError] = []
+        self.task_failures: dict[str, BaseException] = {}
+        """The last workflow-code error per workflow id (the workflow stays open)."""
         self.replays = 0
         self.activity_calls: dict[str, int] = {}
 
@@ -124,47 +132,60 @@ class Worker:
         if instance is None:
             definition = self.workflows.get(task["workflow_type"])
             if definition is None:
-                raise LookupError(f"worker has no workflow named {task['workflow_type']!r}; "
-                                  f"known: {', '.join(sorted(self.workflows))}")
+                self._fail_task(task, key, UNHANDLED_FAILURE, LookupError(
+                    f"worker has no workflow named {task['workflow_type']!r}; known: "
+                    f"{', '.join(sorted(self.workflows))}"))
+                return
             instance = WorkflowInstance(definition, workflow_id=key[0], run_id=key[1],
                                         args=events[0].attributes.get("input", []))
-            if upto > 3:
+            if upto > FIRST_TASK_EVENTS:
                 self.replays += 1
                 self.sim.record(self.node.name, "replay", workflow=key[0], events=upto)
             new_events = events[:upto]
         else:
             new_events = events[instance.last_event_id:upto]
-        try:
-            commands = instance.feed(new_events)
-            self.activities.update(instance.activity_definitions)
-            self.workflows.update(instance.workflow_definitions)
-        except NondeterminismError as error:
-            cache.pop(key, None)
-            self.errors.append(error)
+        activation = instance.feed(new_events)
+        self.activities.update(instance.activity_definitions)
+        self.workflows.update(instance.workflow_definitions)
+        if activation.mismatch is not None:
+            self.errors.append(activation.mismatch)
             self.sim.record(self.node.name, "nondeterminism", workflow=key[0],
-                            error=str(error))
-            self.net.send(self.node.name, self.server, "WorkflowTaskFailed", {
-                "workflow_id": key[0], "run_id": key[1], "scheduled": task["scheduled"],
-                "message": str(error)})
+                            error=str(activation.mismatch))
+            self._fail_task(task, key, NON_DETERMINISTIC, activation.mismatch)
             return
+        if activation.task_failure is not None:
+            self.sim.record(self.node.name, "workflow_task_failed", workflow=key[0],
+                            error=safe_text(activation.task_failure))
+            self._fail_task(task, key, UNHANDLED_FAILURE, activation.task_failure)
+            return
+        self.task_failures.pop(key[0], None)
         if instance.finished:
             cache.pop(key, None)
         else:
             cache[key] = instance
         self.net.send(self.node.name, self.server, "WorkflowTaskCompleted", {
             "workflow_id": key[0], "run_id": key[1], "scheduled": task["scheduled"],
-            "incarnation": self.node.incarnation,
-            "commands": [(c.kind, c.attributes) for c in commands]})
+            "incarnation": self.node.incarnation, "commands": activation.commands})
+
+    def _fail_task(self, task: dict[str, Any], key: tuple[str, str], cause: str,
+                   error: BaseException) -> None:
+        """Evict the workflow and tell the server its task failed (it will be retried)."""
+        self.cache.pop(key, None)
+        if cause == UNHANDLED_FAILURE:
+            self.task_failures[key[0]] = error
+        self.net.send(self.node.name, self.server, "WorkflowTaskFailed", {
+            "workflow_id": key[0], "run_id": key[1], "scheduled": task["scheduled"],
+            "cause": cause, "failure": make_failure(safe_text(error), type(error).__name__)})
 
     # -- activities ---------------------------------------------------------------------
     def _start_activity(self, task: dict[str, Any]) -> None:
         workflow_id, run_id, _, attempt = task["token"]
         info = ActivityInfo(attempt, workflow_id, task["activity_id"], task["activity_type"],
-                            run_id)
+                            run_id, tuple(task.get("heartbeat_details", ())))
         process = self.node.spawn(self._run_activity(task, info), task["activity_type"],
                                   process_class=_ActivityProcess)
         assert isinstance(process, _ActivityProcess)
-        process.info = info
+        process.scope = ActivityScope(info, self.sim, self.resources)
 
     async def _run_activity(self, task: dict[str, Any], info: ActivityInfo) -> None:
         name = task["activity_type"]
@@ -194,8 +215,7 @@ class Worker:
                                                     non_retryable=error.non_retryable))
             return
         except Exception as error:  # any other bug in an activity is retryable, as in Temporal
-            self._report_failure(task, make_failure(str(error) or type(error).__name__,
-                                                    type(error).__name__))
+            self._report_failure(task, make_failure(safe_text(error), type(error).__name__))
             return
         self.sim.record(self.node.name, "activity", name=name, attempt=info.attempt,
                         phase="done", workflow=info.workflow_id)

@@ -3,48 +3,22 @@
 This is the idea behind durable execution made visible: after a crash nothing of the
 workflow's memory is left, and the engine rebuilds it by running the code again against
 the history, event by event. Feeding the first k events to a fresh workflow instance and
-looking at the suspended coroutine shows exactly which line the code is waiting on, what
-its local variables hold and which recorded event its command just matched.
+reading the :class:`~durasim.engine.activation.Activation` it returns shows exactly which
+line of the workflow's code issued the command an event records, which line the code is
+waiting on, and what its local variables hold.
 """
 
 from __future__ import annotations
 
 import inspect
-import os
 from dataclasses import dataclass
 from typing import Any
 
+from durasim.engine.activation import Frame, SourceLine
+from durasim.engine.definitions import WorkflowDefinition
 from durasim.engine.history import History, HistoryEvent
 from durasim.engine.runtime import WorkflowInstance
-from durasim.engine.workflow import WorkflowDefinition
 from durasim.errors import NondeterminismError
-
-_ENGINE = os.path.dirname(os.path.abspath(inspect.getfile(WorkflowInstance)))
-
-
-@dataclass(frozen=True)
-class Frame:
-    """One function of the workflow's code that is waiting: its source and its line."""
-
-    name: str
-    lines: tuple[str, ...]
-    first_line: int
-    line: int
-    locals: dict[str, str]
-
-
-def main_frame(frames: tuple[Frame, ...]) -> Frame | None:
-    """The frame to show: the innermost one that is more than a one-line wrapper.
-
-    Workflow code often wraps ``ctx.activity`` in a small helper; the line students
-    want to see is the caller's (the loop over the business steps), not the helper's.
-    """
-    for frame in reversed(frames):
-        body = [line for line in frame.lines[1:] if line.strip()
-                and not line.strip().startswith(("#", '"' * 3, "'" * 3))]
-        if len(body) > 1:
-            return frame
-    return frames[-1] if frames else None
 
 
 @dataclass(frozen=True)
@@ -54,8 +28,10 @@ class Position:
     Attributes:
         index: how many events were fed.
         event: the last event fed (the one being matched).
-        frames: the waiting functions, outermost first (empty before the code starts
-            and after it returns).
+        frames: the user-code functions waiting, outermost first (empty before the code
+            starts and after it returns).
+        line: the line to show: the one that issued the command ``event`` records, or
+            else the one the code waits on.
         matched: the command the event recorded, as the code issued it again.
         replaying: whether the code is re-running recorded work (True) or executing
             new work (False, the history's last workflow task).
@@ -67,11 +43,20 @@ class Position:
     index: int
     event: HistoryEvent
     frames: tuple[Frame, ...] = ()
+    line: SourceLine | None = None
     matched: str = ""
     replaying: bool = True
     finished: bool = False
     commands: int = 0
     error: NondeterminismError | None = None
+
+    @property
+    def locals(self) -> dict[str, str]:
+        """The waiting functions' local variables, as students want to read them."""
+        shown: dict[str, str] = {}
+        for frame in self.frames:
+            shown.update(_locals(frame.locals))
+        return shown
 
 
 def replay_to(definition: WorkflowDefinition, history: History, index: int) -> Position:
@@ -87,19 +72,36 @@ def replay_to(definition: WorkflowDefinition, history: History, index: int) -> P
     instance = WorkflowInstance(
         definition, workflow_id=history.workflow_id or str(started.get("workflowId", "")),
         run_id=str(started.get("originalExecutionRunId", "")),
-        args=list(started.get("input", [])))
-    error: NondeterminismError | None = None
-    try:
-        instance.feed(events[:index])
-    except NondeterminismError as exc:
-        error = exc
+        args=list(started.get("input", [])), track_lines=True)
+    activation = instance.feed(events[:index])
     event = events[index - 1]
-    command = instance._by_event.get(event.event_id)
-    frames = _frames(instance)
-    return Position(index, event, frames,
-                    matched=command.describe() if command is not None else "",
-                    replaying=instance.replaying, finished=instance.finished,
-                    commands=len(instance._by_event) + len(instance._unmatched), error=error)
+    match = next((m for m in activation.matches if m.event_id == event.event_id), None)
+    line = match.line if match is not None and match.line is not None else activation.line
+    return Position(index, event, activation.frames, line,
+                    matched=match.command.describe() if match is not None else "",
+                    replaying=activation.replaying, finished=activation.finished,
+                    commands=len(activation.matches) + len(activation.commands),
+                    error=activation.mismatch)
+
+
+def source_of(position: Position, definition: WorkflowDefinition
+              ) -> tuple[str, tuple[str, ...], int, int]:
+    """What to show for a position: function name, its lines, first line, current line.
+
+    The function is the one holding ``position.line`` (the workflow itself, or a helper
+    it awaits); when the code has ended, the workflow with its last ``return`` marked.
+    """
+    line = position.line
+    for frame in reversed(position.frames):
+        if line is not None and frame.filename == line.filename and (
+                frame.first_line <= line.line < frame.first_line + len(frame.lines)):
+            return frame.name, frame.lines, frame.first_line, line.line
+    source, first = definition.source
+    lines = tuple(source)
+    if line is not None and line.function == definition.fn.__name__:
+        return definition.name, lines, first, line.line
+    current = _return_line(lines, first) if position.finished else first
+    return definition.name, lines, first, current
 
 
 def describe(event: HistoryEvent) -> str:
@@ -108,33 +110,18 @@ def describe(event: HistoryEvent) -> str:
     return f"{event.event_id} {event.event_type.value}" + (f" · {summary}" if summary else "")
 
 
-def _frames(instance: WorkflowInstance) -> tuple[Frame, ...]:
-    """The user-code frames of the suspended workflow, following what each one awaits."""
-    main = instance._main
-    coro: Any = main.coro if main is not None else None
-    found: list[Frame] = []
-    while coro is not None:
-        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
-        if frame is None:
-            break
-        filename = os.path.abspath(frame.f_code.co_filename)
-        if not filename.startswith(_ENGINE):
-            try:
-                lines, first = inspect.getsourcelines(frame.f_code)
-            except (OSError, TypeError):
-                lines, first = [], frame.f_lineno
-            own = {k: v for k, v in frame.f_locals.items()
-                   if k not in frame.f_code.co_freevars}  # not the enclosing function's
-            found.append(Frame(frame.f_code.co_name, tuple(lines), first, frame.f_lineno,
-                               _locals(own)))
-        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
-    return tuple(found)
+def _return_line(lines: tuple[str, ...], first: int) -> int:
+    for offset in range(len(lines) - 1, -1, -1):
+        if lines[offset].strip().startswith("return"):
+            return first + offset
+    return first + len(lines) - 1
 
 
 def _locals(values: dict[str, Any]) -> dict[str, str]:
     shown = {}
     for name, value in values.items():
-        if name in ("ctx", "self") or name.startswith("_") or callable(value):
+        if name in ("ctx", "self") or name.startswith("_") or callable(value) or (
+                inspect.ismodule(value)):
             continue
         text = _show(value)
         shown[name] = text if len(text) <= 90 else text[:87] + "..."

@@ -14,15 +14,11 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from durasim.engine.definitions import WorkflowDefinition, workflow_definition
 from durasim.engine.history import History
-from durasim.engine.workflow import (
-    WORKFLOWS,
-    WorkflowDefinition,
-    workflow_definition,
-)
 from durasim.i18n import t
 from durasim.viz.history import history_of, history_view
-from durasim.viz.replay import Position, describe, main_frame, replay_to
+from durasim.viz.replay import Position, describe, replay_to, source_of
 from durasim.widgets.base import button, safe
 
 _HIGHLIGHT = "#fff3bf"
@@ -114,30 +110,19 @@ class ReplayStepper(widgets.VBox):
 
 
 def _definition(run: Any, history: History, workflow: Any) -> WorkflowDefinition:
-    """The workflow code of ``run``: given, carried by the run, or registered by name."""
+    """The workflow code of ``run``: given, or carried by the run."""
     if workflow is not None:
         return workflow_definition(workflow)
     carried = getattr(run, "workflow", None)
     if carried is not None:
         return workflow_definition(carried)
     name = str(history[0].attributes.get("workflowType", history.workflow_type))
-    if name in WORKFLOWS:
-        return WORKFLOWS[name]
     raise TypeError(f"cannot find the code of workflow {name!r}; pass it: "
                     f"ReplayStepper(run, workflow=MyWorkflow)")
 
 
 def _code_html(position: Position, definition: WorkflowDefinition) -> str:
-    frames = position.frames
-    frame = main_frame(frames)
-    if frame is not None:
-        lines, first, current = frame.lines, frame.first_line, frame.line
-        where = " › ".join(f.name for f in frames)
-    else:
-        source, first = definition.source
-        lines = tuple(source)
-        current = _return_line(lines, first) if position.finished else first
-        where = definition.name
+    where, lines, first, current = source_of(position, definition)
     rows = []
     for number, text in enumerate(lines, start=first):
         mark = number == current
@@ -152,13 +137,6 @@ def _code_html(position: Position, definition: WorkflowDefinition) -> str:
             "</div>")
 
 
-def _return_line(lines: tuple[str, ...], first: int) -> int:
-    for offset in range(len(lines) - 1, -1, -1):
-        if lines[offset].strip().startswith("return"):
-            return first + offset
-    return first + len(lines) - 1
-
-
 def _event_html(position: Position) -> str:
     mode = (t("finished") if position.finished and not position.frames
             else t("replaying") if position.replaying else t("executing"))
@@ -171,9 +149,7 @@ def _event_html(position: Position) -> str:
 
 
 def _state_html(position: Position) -> str:
-    values: dict[str, str] = {}
-    for frame in position.frames:
-        values.update(frame.locals)
+    values = position.locals
     rows = "".join(f"<tr><td><code>{html.escape(k)}</code></td><td><code>{html.escape(v)}"
                    f"</code></td></tr>" for k, v in values.items())
     body = f"<table>{rows}</table>" if rows else "<i>—</i>"

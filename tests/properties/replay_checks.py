@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from durasim import EventType, History, HistoryEvent
+from durasim.engine import workflow_definition
 from durasim.engine.runtime import WorkflowInstance
-from durasim.engine.workflow import workflow_definition
 
 E = EventType
 COMMAND_EVENTS = frozenset({
@@ -71,7 +71,8 @@ def check_every_workflow_task(workflow: Any, history: History) -> int:
         instance = WorkflowInstance(definition, workflow_id=history.workflow_id,
                                     run_id=str(started.get("originalExecutionRunId", "")),
                                     args=started.get("input", []))
-        issued = [(c.event_type, c.attributes) for c in instance.feed(events[:index + 1])]
+        issued = [(c.event_type, c.attributes())
+                  for c in instance.feed(events[:index + 1]).commands]
         recorded = recorded_commands(events, index + 2)
         assert same_commands(issued, recorded), (
             f"{history.workflow_id}: workflow task at event {event.event_id}: replay issued "

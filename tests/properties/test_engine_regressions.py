@@ -24,7 +24,7 @@ from durasim import (
     activity,
     workflow,
 )
-from durasim.engine.workflow import WorkflowDefinition
+from durasim.engine.definitions import WorkflowDefinition
 from tests.conftest import FIXTURES
 
 

@@ -22,14 +22,16 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 
-import tests.workflows.recorded  # noqa: F401  (registers the recorded workflows to replay)
+import tests.workflows.recorded
 from durasim import DurasimError, History, HistoryFormatError, Replayer
 from durasim.cli import main
-from durasim.engine.workflow import WORKFLOWS
 from durasim.strategies import history_sources, temporal_histories
 from tests.conftest import FIXTURES, REPO
 from tests.properties import examples
 
+RECORDED_WORKFLOWS = [value for value in vars(tests.workflows.recorded).values()
+                     if hasattr(value, "__durasim_workflow__")]
+"""The workflows of the recorded histories (nothing is registered globally)."""
 SCRATCH = tempfile.TemporaryDirectory(prefix="durasim-fuzz-")
 """One folder for every file this module writes (hypothesis reuses it across examples)."""
 
@@ -86,7 +88,7 @@ def test_replaying_a_damaged_history_raises_only_durasim_errors(doc: Any) -> Non
     history = load(doc)
     if history is None:
         return
-    replayer = Replayer(workflows=[d.fn for d in WORKFLOWS.values()])
+    replayer = Replayer(workflows=RECORDED_WORKFLOWS)
     with contextlib.suppress(DurasimError):
         replayer.replay(history)
 

@@ -19,7 +19,7 @@ import pytest
 
 import durasim
 from durasim import ApplicationError, Crash, NondeterminismError, Replayer, workflow
-from durasim.engine.workflow import WorkflowDefinition
+from durasim.engine.definitions import WorkflowDefinition
 from tests.workflows import bank
 from tests.workflows.bank import (
     BankTransfer,

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import durasim
 from durasim import FailActivity, FaultPlan, History, Replayer
-from durasim.engine.workflow import workflow_definition
+from durasim.engine.definitions import workflow_definition
 from durasim.strategies import (
     ActivityStep,
     ChildStep,

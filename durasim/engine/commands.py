@@ -1,0 +1,296 @@
+"""Commands: what workflow code asks the engine to do, one small record per kind.
+
+Workflow code never acts on the world itself. Each ``ctx`` call that would (run an
+activity, start a timer, finish) becomes a command; the worker sends the commands of a
+workflow task to the server, which records each as a history event. On replay the same
+code issues the same commands again, and each must *match* the event recorded for it:
+that is the determinism rule, and :meth:`Command.matches` is where it is decided.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from durasim.engine.history import EventType, HistoryEvent
+
+E = EventType
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A command, as recorded by the event of type ``event_type``."""
+
+    name: ClassVar[str] = "Command"
+    """Temporal's name for the command (``ScheduleActivityTask``)."""
+    event_type: ClassVar[EventType]
+    closes_workflow: ClassVar[bool] = False
+
+    def attributes(self) -> dict[str, Any]:
+        """The event attributes the code asked for (the server may add its own)."""
+        return {}
+
+    def matches(self, event: HistoryEvent) -> bool:
+        """Does the recorded ``event`` record this command? Names and arguments count."""
+        return event.event_type is self.event_type
+
+    def key_text(self) -> str:
+        """What identifies this command in a message (``withdraw, ['alice', 25]``)."""
+        return ""
+
+    def describe(self) -> str:
+        """``ScheduleActivityTask(withdraw, ['alice', 25])``: how errors name a command."""
+        return f"{self.name}({self.key_text()})"
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleActivity(Command):
+    """Run activity ``activity_type`` with ``input`` (at least once)."""
+
+    name: ClassVar[str] = "ScheduleActivityTask"
+    event_type: ClassVar[EventType] = E.ACTIVITY_TASK_SCHEDULED
+    activity_id: str
+    activity_type: str
+    input: tuple[Any, ...]
+    task_queue: str
+    start_to_close: float
+    schedule_to_close: float
+    retry_policy: dict[str, Any]
+    heartbeat_timeout: float = 0.0
+
+    def attributes(self) -> dict[str, Any]:
+        attributes = {"activityId": self.activity_id, "activityType": self.activity_type,
+                      "taskQueue": self.task_queue, "input": list(self.input),
+                      "startToCloseTimeout": self.start_to_close,
+                      "retryPolicy": self.retry_policy,
+                      "scheduleToCloseTimeout": self.schedule_to_close}
+        if self.heartbeat_timeout:
+            attributes["heartbeatTimeout"] = self.heartbeat_timeout
+        return attributes
+
+    def matches(self, event: HistoryEvent) -> bool:
+        a = event.attributes
+        return (event.event_type is self.event_type
+                and a.get("activityType") == self.activity_type
+                and a.get("input", []) == list(self.input))
+
+    def key_text(self) -> str:
+        return f"{self.activity_type}, {list(self.input)!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestCancelActivity(Command):
+    """Ask the server to cancel the activity scheduled by event ``scheduled_event_id``."""
+
+    name: ClassVar[str] = "RequestCancelActivityTask"
+    event_type: ClassVar[EventType] = E.ACTIVITY_TASK_CANCEL_REQUESTED
+    scheduled_event_id: int
+
+    def attributes(self) -> dict[str, Any]:
+        return {"scheduledEventId": self.scheduled_event_id}
+
+    def matches(self, event: HistoryEvent) -> bool:
+        return (event.event_type is self.event_type
+                and event.attributes.get("scheduledEventId") == self.scheduled_event_id)
+
+    def key_text(self) -> str:
+        return f"event {self.scheduled_event_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class StartTimer(Command):
+    """A durable timer of ``seconds``."""
+
+    name: ClassVar[str] = "StartTimer"
+    event_type: ClassVar[EventType] = E.TIMER_STARTED
+    timer_id: str
+    seconds: float
+
+    def attributes(self) -> dict[str, Any]:
+        return {"timerId": self.timer_id, "startToFireTimeout": self.seconds}
+
+    def matches(self, event: HistoryEvent) -> bool:
+        return (event.event_type is self.event_type and abs(
+            float(event.attributes.get("startToFireTimeout", 0.0)) - self.seconds) < 1e-6)
+
+    def key_text(self) -> str:
+        return f"{self.seconds}"
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTimer(Command):
+    """Cancel timer ``timer_id`` before it fires."""
+
+    name: ClassVar[str] = "CancelTimer"
+    event_type: ClassVar[EventType] = E.TIMER_CANCELED
+    timer_id: str
+
+    def attributes(self) -> dict[str, Any]:
+        return {"timerId": self.timer_id}
+
+    def matches(self, event: HistoryEvent) -> bool:
+        return (event.event_type is self.event_type
+                and str(event.attributes.get("timerId")) == self.timer_id)
+
+    def key_text(self) -> str:
+        return f"timer {self.timer_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordMarker(Command):
+    """Write a marker (a patch, a local activity's result) into the history."""
+
+    name: ClassVar[str] = "RecordMarker"
+    event_type: ClassVar[EventType] = E.MARKER_RECORDED
+    marker_name: str
+    details: dict[str, Any]
+
+    def attributes(self) -> dict[str, Any]:
+        return {"markerName": self.marker_name, "details": self.details}
+
+    def matches(self, event: HistoryEvent) -> bool:
+        a = event.attributes
+        return (event.event_type is self.event_type
+                and a.get("markerName") == self.marker_name
+                and a.get("details", {}) == self.details)
+
+    def key_text(self) -> str:
+        return f"{self.marker_name}, {self.details!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertSearchAttributes(Command):
+    """Set search attributes (Temporal's SDK records a patch here too)."""
+
+    name: ClassVar[str] = "UpsertWorkflowSearchAttributes"
+    event_type: ClassVar[EventType] = E.UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
+    search_attributes: dict[str, Any]
+
+    def attributes(self) -> dict[str, Any]:
+        return {"searchAttributes": self.search_attributes}
+
+
+@dataclass(frozen=True, slots=True)
+class StartChild(Command):
+    """Start child workflow ``workflow_type`` with ``input`` under id ``workflow_id``."""
+
+    name: ClassVar[str] = "StartChildWorkflowExecution"
+    event_type: ClassVar[EventType] = E.START_CHILD_WORKFLOW_EXECUTION_INITIATED
+    workflow_id: str
+    workflow_type: str
+    input: tuple[Any, ...]
+    task_queue: str
+
+    def attributes(self) -> dict[str, Any]:
+        return {"workflowId": self.workflow_id, "workflowType": self.workflow_type,
+                "taskQueue": self.task_queue, "input": list(self.input),
+                "namespace": "default"}
+
+    def matches(self, event: HistoryEvent) -> bool:
+        a = event.attributes
+        return (event.event_type is self.event_type
+                and a.get("workflowType") == self.workflow_type
+                and a.get("input", []) == list(self.input))
+
+    def key_text(self) -> str:
+        return f"{self.workflow_type}, {list(self.input)!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class CompleteWorkflow(Command):
+    """Finish the workflow with ``result``."""
+
+    name: ClassVar[str] = "CompleteWorkflowExecution"
+    event_type: ClassVar[EventType] = E.WORKFLOW_EXECUTION_COMPLETED
+    closes_workflow: ClassVar[bool] = True
+    result: Any
+
+    def attributes(self) -> dict[str, Any]:
+        return {"result": self.result}
+
+    def matches(self, event: HistoryEvent) -> bool:
+        return (event.event_type is self.event_type
+                and event.attributes.get("result") == self.result)
+
+    def key_text(self) -> str:
+        return f"{self.result!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class FailWorkflow(Command):
+    """End the workflow as failed with ``failure``."""
+
+    name: ClassVar[str] = "FailWorkflowExecution"
+    event_type: ClassVar[EventType] = E.WORKFLOW_EXECUTION_FAILED
+    closes_workflow: ClassVar[bool] = True
+    failure: dict[str, Any]
+
+    def attributes(self) -> dict[str, Any]:
+        return {"failure": self.failure}
+
+    def key_text(self) -> str:
+        return f"{self.failure.get('message')!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class CancelWorkflow(Command):
+    """End the workflow as canceled (it was asked to stop, and let the request win)."""
+
+    name: ClassVar[str] = "CancelWorkflowExecution"
+    event_type: ClassVar[EventType] = E.WORKFLOW_EXECUTION_CANCELED
+    closes_workflow: ClassVar[bool] = True
+
+
+@dataclass(frozen=True, slots=True)
+class ContinueAsNew(Command):
+    """End this run and start the next one of the same workflow with ``input``."""
+
+    name: ClassVar[str] = "ContinueAsNewWorkflowExecution"
+    event_type: ClassVar[EventType] = E.WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+    closes_workflow: ClassVar[bool] = True
+    workflow_type: str
+    task_queue: str
+    input: tuple[Any, ...]
+
+    def attributes(self) -> dict[str, Any]:
+        return {"workflowType": self.workflow_type, "taskQueue": self.task_queue,
+                "input": list(self.input)}
+
+    def matches(self, event: HistoryEvent) -> bool:
+        return (event.event_type is self.event_type
+                and event.attributes.get("input", []) == list(self.input))
+
+    def key_text(self) -> str:
+        return f"{list(self.input)!r}"
+
+
+COMMAND_CLASSES: tuple[type[Command], ...] = (
+    ScheduleActivity, RequestCancelActivity, StartTimer, CancelTimer, RecordMarker,
+    UpsertSearchAttributes, StartChild, CompleteWorkflow, FailWorkflow, CancelWorkflow,
+    ContinueAsNew)
+COMMAND_EVENTS: frozenset[EventType] = frozenset(c.event_type for c in COMMAND_CLASSES)
+"""History events that record a command."""
+
+
+def describe_event(event: HistoryEvent) -> str:
+    """``ActivityTaskScheduled(withdraw, ['alice', 25])``: how errors name an event."""
+    a, t = event.attributes, event.event_type
+    if t is E.ACTIVITY_TASK_SCHEDULED:
+        key = f"{a.get('activityType')}, {a.get('input', [])!r}"
+    elif t is E.TIMER_STARTED:
+        key = f"{float(a.get('startToFireTimeout', 0.0))}"
+    elif t in (E.TIMER_CANCELED, E.TIMER_FIRED):
+        key = f"timer {a.get('timerId')}"
+    elif t is E.MARKER_RECORDED:
+        key = f"{a.get('markerName')}, {a.get('details', {})!r}"
+    elif t is E.START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+        key = f"{a.get('workflowType')}, {a.get('input', [])!r}"
+    elif t is E.WORKFLOW_EXECUTION_COMPLETED:
+        key = f"{a.get('result')!r}"
+    elif t is E.WORKFLOW_EXECUTION_FAILED:
+        key = f"{(a.get('failure') or {}).get('message')!r}"
+    elif t is E.ACTIVITY_TASK_CANCEL_REQUESTED:
+        key = f"event {a.get('scheduledEventId')}"
+    else:
+        key = f"{a.get('input', [])!r}" if "input" in a else ""
+    return f"{t.value}({key})"

@@ -1,0 +1,113 @@
+"""The server's view of one open workflow run: its history and its *mutable state*.
+
+Temporal's server keeps two things per run: the history (append-only, the source of
+truth for workflow code) and the mutable state (which workflow task is in flight, which
+attempt each activity is on, what arrived while a task was running). Most of the mutable
+state can be derived by reading the history again, and recovery does exactly that; what
+cannot (attempt counters, parked events, heartbeat details) is saved next to each history
+batch, in the same store transaction, as :meth:`Execution.state`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from durasim.engine.history import EventType, HistoryEvent
+from durasim.engine.store import RunRecord
+
+Spec = tuple[EventType, dict[str, Any]] | tuple[EventType, dict[str, Any], float]
+"""An event about to be written: its type, its attributes and, when it is not the time of
+writing, its own time (the id comes at write time)."""
+
+WORKFLOW_TASK_TIMEOUT = 10.0
+"""Seconds a worker has to finish a workflow task (Temporal's default)."""
+PREVIOUS = "<previous event>"
+"""Placeholder for ``startedEventId`` when the id is only known once the batch is written
+(events parked during a workflow task get their ids later)."""
+
+
+@dataclass
+class ActivityState:
+    """An activity between ActivityTaskScheduled and its closing event."""
+
+    scheduled_id: int
+    attributes: dict[str, Any]
+    attempt: int = 1
+    last_failure: dict[str, Any] | None = None
+    started_at: float | None = None
+    heartbeat_details: tuple[Any, ...] = ()
+    last_heartbeat: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Mutable state as JSON-able data (kept with every history batch)."""
+        state: dict[str, Any] = {"attempt": self.attempt, "last_failure": self.last_failure,
+                                 "started_at": self.started_at}
+        if self.heartbeat_details:
+            state["heartbeat_details"] = list(self.heartbeat_details)
+        return state
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        """Take back what :meth:`to_dict` saved (after a server crash)."""
+        self.attempt = saved.get("attempt", 1)
+        self.last_failure = saved.get("last_failure")
+        self.started_at = saved.get("started_at")
+        self.heartbeat_details = tuple(saved.get("heartbeat_details", ()))
+
+
+@dataclass
+class Execution:
+    """The server's view of one open workflow run, derived from its history.
+
+    Attributes:
+        record: the store's record (its ``events`` list is the history).
+        started_at: virtual time the run started (history times count from it).
+        wt_scheduled, wt_started: event ids of the workflow task in flight (0: none).
+        wt_attempt: the attempt of the workflow task in flight; above 1 the task is
+            *transient* (Temporal writes nothing for it until it completes).
+        sticky: the worker incarnation holding this workflow in its cache, if any.
+        buffered: events that arrived during a workflow task, written after it.
+        wake_after_task: a new workflow task is due once the current one completes.
+        activities, timers, children: what is in flight, by id.
+    """
+
+    record: RunRecord
+    started_at: float = 0.0
+    wt_scheduled: int = 0
+    wt_started: int = 0
+    wt_attempt: int = 1
+    sticky: int | None = None
+    buffered: list[Spec] = field(default_factory=list)
+    wake_after_task: bool = False
+    activities: dict[int, ActivityState] = field(default_factory=dict)
+    timers: dict[str, int] = field(default_factory=dict)
+    children: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def events(self) -> list[HistoryEvent]:
+        """The run's history (the store's list, appended in place)."""
+        return self.record.events
+
+    @property
+    def failing(self) -> bool:
+        """Is the workflow task being retried after a failure (waiting for fixed code)?"""
+        return self.wt_attempt > 1
+
+    def state(self) -> dict[str, Any]:
+        """What the history alone does not say, persisted with each batch."""
+        state: dict[str, Any] = {
+            "started_at": self.started_at,
+            "activities": {str(k): v.to_dict() for k, v in self.activities.items()},
+            "buffered": [[spec[0].value, *spec[1:]] for spec in self.buffered],
+            "wake_after_task": self.wake_after_task}
+        if self.wt_attempt > 1:
+            state["wt_attempt"] = self.wt_attempt
+        return state
+
+
+def child_started_spec(initiated_id: int, child: RunRecord) -> Spec:
+    """ChildWorkflowExecutionStarted, as the parent's history records it."""
+    return (EventType.CHILD_WORKFLOW_EXECUTION_STARTED, {
+        "namespace": "default", "initiatedEventId": initiated_id,
+        "workflowType": child.workflow_type,
+        "workflowExecution": {"workflowId": child.workflow_id, "runId": child.run_id}})

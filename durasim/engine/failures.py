@@ -1,0 +1,110 @@
+"""What can go wrong in workflow and activity code, and how a history records it.
+
+Temporal draws one line that durasim keeps: an error that is part of the business
+(:class:`ApplicationError`, an activity or child that failed for good, a cancellation) ends
+the *workflow* with a recorded failure, while any other exception in workflow code (a
+``NameError``, a bug) fails only the *workflow task*: the workflow stays open and waits
+for fixed code, because its history is still good. :func:`fails_workflow` is that line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from durasim.engine.history import make_failure
+
+
+class ApplicationError(Exception):
+    """An error an activity or workflow raises on purpose.
+
+    Args:
+        message: what went wrong, for people.
+        type: a name retry policies and ``except`` clauses can match ("InsufficientFunds").
+        non_retryable: never retry, whatever the policy says.
+    """
+
+    def __init__(self, message: str, type: str | None = None, non_retryable: bool = False
+                 ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.type = type
+        self.non_retryable = non_retryable
+
+
+class ActivityError(Exception):
+    """Raised in workflow code when an activity failed for good (retries exhausted,
+    non-retryable, timed out or cancelled). ``cause`` is the error the activity raised;
+    catch this to compensate (a saga)."""
+
+    def __init__(self, message: str, *, activity: str, activity_id: str,
+                 cause: ApplicationError, retry_state: str) -> None:
+        super().__init__(message)
+        self.activity = activity
+        self.activity_id = activity_id
+        self.cause = cause
+        self.retry_state = retry_state
+
+
+class ChildWorkflowError(Exception):
+    """Raised in a parent when its child workflow failed; ``cause`` says why."""
+
+    def __init__(self, message: str, *, workflow_id: str, cause: ApplicationError) -> None:
+        super().__init__(message)
+        self.workflow_id = workflow_id
+        self.cause = cause
+
+
+class CancelledError(Exception):
+    """Raised in workflow code at its next ``await`` once cancellation was requested.
+
+    Catch it to clean up (activities may still run in the ``except`` block); let it
+    propagate and the workflow ends as canceled, not failed.
+    """
+
+
+class ContinueAsNewError(BaseException):
+    """Raised by ``ctx.continue_as_new``: this run ends, a new run starts with ``args``.
+
+    A ``BaseException`` so that ``except Exception`` in workflow code does not stop it.
+    """
+
+    def __init__(self, args: tuple[Any, ...]) -> None:
+        super().__init__("continue as new")
+        self.args_for_next_run = args
+
+
+def fails_workflow(error: BaseException) -> bool:
+    """Does this exception end the workflow (True), or only fail the workflow task?
+
+    As in Temporal's Python SDK: the failure types fail the workflow; anything else is a
+    bug in the code, so the task fails and is retried until fixed code is deployed.
+    """
+    return isinstance(error, ApplicationError | ActivityError | ChildWorkflowError
+                      | CancelledError)
+
+
+def failure_of(error: BaseException) -> dict[str, Any]:
+    """The decoded ``failure`` attribute that records ``error`` in a history."""
+    if isinstance(error, ApplicationError):
+        return make_failure(error.message, error.type, non_retryable=error.non_retryable)
+    if isinstance(error, ActivityError | ChildWorkflowError):
+        what = "Activity task failed" if isinstance(error, ActivityError) else (
+            "Child Workflow execution failed")  # Temporal's own wording
+        return make_failure(what, cause=make_failure(error.cause.message, error.cause.type,
+                                                     non_retryable=error.cause.non_retryable))
+    return make_failure(safe_text(error), type(error).__name__)
+
+
+def application_error(failure: dict[str, Any]) -> ApplicationError:
+    """The ApplicationError a recorded failure stands for (what workflow code catches)."""
+    return ApplicationError(str(failure.get("message", "")), failure.get("type"),
+                            bool(failure.get("nonRetryable", False)))
+
+
+def safe_text(error: BaseException) -> str:
+    """``str(error)``, or its type's name when that is empty or ``__str__`` itself raises."""
+    try:
+        text = str(error)
+    except Exception:
+        text = ""
+    return text or type(error).__name__
