@@ -10,7 +10,7 @@ makes a variant (a bigger amount, an undeliverable order) without rewriting the 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +79,10 @@ class Scenario:
         params: the values step arguments refer to.
         unsupported: architecture -> the sentence saying why it cannot run this scenario.
         noun: what one run's business object is called in sentences ("transfer").
+        workflow: the process as plain workflow code (``Transfer``): what the durable
+            architecture runs and the replay stepper shows.
+        inputs: the ``params`` the workflow takes, in order; the business reference
+            (``key``) and the attempts per activity follow them.
     """
 
     name: str
@@ -92,6 +96,8 @@ class Scenario:
     params: Mapping[str, Any] = field(default_factory=dict, hash=False)
     unsupported: Mapping[str, str] = field(default_factory=dict, hash=False)
     noun: str = "process"
+    workflow: Callable[..., Any] | None = field(default=None, compare=False, hash=False)
+    inputs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         numbers = [s.number for s in self.all_steps]
@@ -173,6 +179,10 @@ class Scenario:
             raise ScenarioError(f"scenario {self.name!r} has no parameter {unknown[0]!r}; its "
                                 f"parameters are: {', '.join(sorted(self.params))}")
         return dataclasses.replace(self, params={**self.params, **changes})
+
+    def workflow_args(self, max_attempts: int = 0) -> tuple[Any, ...]:
+        """The workflow's input: its ``inputs`` params, the reference, the attempts."""
+        return (*(self.params[name] for name in self.inputs), self.key, max_attempts)
 
     def check_supported(self, architecture: str) -> None:
         """Raise ScenarioError with the scenario's reason when ``architecture`` cannot run it."""
