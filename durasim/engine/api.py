@@ -153,7 +153,6 @@ class EngineCluster:
             self.nodes[node.name] = node
             self.net.attach(node)
         self.client.spawn(self._client_inbox(), "inbox")
-        self._request_times: list[float] = []
 
     def start(self) -> None:
         """Boot the server and the worker and arm timed faults."""
@@ -184,7 +183,6 @@ class EngineCluster:
         self.client.spawn(self._until_accepted("StartWorkflow", payload,
                                                ("StartAccepted", workflow_id)), "start")
         for seq, signal in enumerate(signals):
-            self._request_times.append(self.sim.now + signal.at)
             body = {"workflow_id": workflow_id, "name": signal.name,
                     "args": list(signal.args), "seq": seq}
             self.sim.schedule(signal.at, partial(self._send_signal, body, seq))
@@ -193,27 +191,6 @@ class EngineCluster:
         if self.client.up:
             ack = ("SignalAccepted", (body["workflow_id"], seq))
             self.client.spawn(self._until_accepted("Signal", body, ack), "signal")
-
-    def run(self, until: float) -> None:
-        """Run until nothing is left to do, the horizon, or only failing code is left.
-
-        A workflow whose code keeps failing is retried by the server for ever, hoping for
-        a fix; once nothing else is in flight the run stops there, open, with the error
-        on the run (``execute(..., resume=run)`` with fixed code carries on).
-        """
-        sim, server = self.sim, self.server
-        while sim.peek() <= until:
-            sim.run(max_steps=1024)
-            if server.blocked() and self.requests_sent(sim.now) and not self._in_flight():
-                return
-
-    def requests_sent(self, now: float) -> bool:
-        """Has the client sent (or given up on) everything it was asked to send?"""
-        return all(at <= now for at in self._request_times)
-
-    def _in_flight(self) -> bool:
-        """Activities or timers of an open run still to come back."""
-        return any(ex.activities or ex.timers for ex in self.server.executions.values())
 
     def outcome(self, workflow_id: str) -> WorkflowRun:
         """Collect the result of ``workflow_id`` from the store (the source of truth)."""
@@ -315,7 +292,7 @@ def execute(workflow: Any, *args: Any, id: str | None = None, seed: int = 0,
     cluster.start()
     if not resumed:
         cluster.submit(workflow, *args, workflow_id=workflow_id, signals=signals)
-    cluster.run(until=until)
+    cluster.sim.run(until=until)
     run = cluster.outcome(workflow_id)
     run.workflow = workflow  # outcome() already named a non-determinism stop
     return run

@@ -22,6 +22,9 @@ writing, its own time (the id comes at write time)."""
 
 WORKFLOW_TASK_TIMEOUT = 10.0
 """Seconds a worker has to finish a workflow task (Temporal's default)."""
+TASK_QUEUE = "durasim"
+TRANSIENT = -1
+"""``wt_scheduled`` of a retried workflow task: due, but with no event of its own yet."""
 PREVIOUS = "<previous event>"
 """Placeholder for ``startedEventId`` when the id is only known once the batch is written
 (events parked during a workflow task get their ids later)."""
@@ -65,6 +68,8 @@ class Execution:
         wt_scheduled, wt_started: event ids of the workflow task in flight (0: none).
         wt_attempt: the attempt of the workflow task in flight; above 1 the task is
             *transient* (Temporal writes nothing for it until it completes).
+        wt_attempt_started: when that transient attempt was handed out (for its timeout).
+        wt_sticky: whether the task in flight went to a worker's sticky queue.
         sticky: the worker incarnation holding this workflow in its cache, if any.
         buffered: events that arrived during a workflow task, written after it.
         wake_after_task: a new workflow task is due once the current one completes.
@@ -76,6 +81,8 @@ class Execution:
     wt_scheduled: int = 0
     wt_started: int = 0
     wt_attempt: int = 1
+    wt_attempt_started: float | None = None
+    wt_sticky: bool = False
     sticky: int | None = None
     buffered: list[Spec] = field(default_factory=list)
     wake_after_task: bool = False
@@ -102,6 +109,7 @@ class Execution:
             "wake_after_task": self.wake_after_task}
         if self.wt_attempt > 1:
             state["wt_attempt"] = self.wt_attempt
+            state["wt_attempt_started"] = self.wt_attempt_started
         return state
 
 
@@ -111,3 +119,11 @@ def child_started_spec(initiated_id: int, child: RunRecord) -> Spec:
         "namespace": "default", "initiatedEventId": initiated_id,
         "workflowType": child.workflow_type,
         "workflowExecution": {"workflowId": child.workflow_id, "runId": child.run_id}})
+
+
+def wt_scheduled_spec(attempt: int = 1, timeout: float = WORKFLOW_TASK_TIMEOUT
+                      ) -> tuple[EventType, dict[str, Any]]:
+    """WorkflowTaskScheduled: a workflow task is due."""
+    return (EventType.WORKFLOW_TASK_SCHEDULED, {"taskQueue": TASK_QUEUE,
+                                                "startToCloseTimeout": timeout,
+                                                "attempt": attempt})

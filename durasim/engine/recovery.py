@@ -10,10 +10,10 @@ timers fire at their original time, and a workflow task in flight times out as u
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from durasim.engine.execution import (
+    TRANSIENT,
     WORKFLOW_TASK_TIMEOUT,
     ActivityState,
     Execution,
@@ -38,6 +38,7 @@ def recover(server: Server) -> None:
         _recover_run(server, record)
     for ex in list(server.executions.values()):
         _recover_children(server, ex)
+    server.tasks.catch_up()
 
 
 def rebuild(record: RunRecord) -> Execution:
@@ -68,6 +69,10 @@ def rebuild(record: RunRecord) -> Execution:
     ex.buffered = [_spec(item) for item in saved.get("buffered", [])]
     ex.wake_after_task = bool(saved.get("wake_after_task"))
     ex.wt_attempt = int(saved.get("wt_attempt", 1))
+    if ex.failing:
+        ex.wt_scheduled, ex.wt_started = TRANSIENT, 0
+        started = saved.get("wt_attempt_started")
+        ex.wt_attempt_started = float(started) if started is not None else None
     return ex
 
 
@@ -96,16 +101,16 @@ def _recover_run(server: Server, record: RunRecord) -> None:
         started = record.events[started_id - 1]
         server.arm_timer(ex, timer_id, started_id, started.attributes["startToFireTimeout"],
                          elapsed=now - ex.started_at - started.time)
-    if ex.failing:  # the task kept failing before the crash: go on retrying it
-        ex.wt_attempt -= 1
-        server.retry_failing_task(ex)
+    if ex.failing and ex.wt_attempt_started is not None:
+        # a retried task was out when the server went down: it times out as planned,
+        # after counting the attempts that passed meanwhile
+        ex.wt_scheduled, ex.wt_started = len(record.events) + 1, len(record.events) + 2
+        server.tasks.parked.append(ex)
     elif ex.wt_started:
-        scheduled, started_id = ex.wt_scheduled, ex.wt_started
-        elapsed = now - ex.started_at - record.events[started_id - 1].time
-        server.after(WORKFLOW_TASK_TIMEOUT - elapsed,
-                     partial(server.task_timed_out, ex, scheduled, started_id), "wt_timeout")
+        started = record.events[ex.wt_started - 1]
+        server.tasks.arm_timeout(ex, WORKFLOW_TASK_TIMEOUT - (now - ex.started_at - started.time))
     elif ex.wt_scheduled:
-        server.dispatch_workflow_task(ex)
+        server.tasks.dispatch(ex)
     elif ex.buffered:
         buffered, ex.buffered, ex.wake_after_task = ex.buffered, [], False
         server.wake(ex, buffered)

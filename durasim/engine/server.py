@@ -19,42 +19,25 @@ from typing import Any
 
 from durasim.core import NodeCrashed, Simulation
 from durasim.engine import commands as C
-from durasim.engine.activity_tasks import IDENTITY, ActivityTasks
+from durasim.engine.activity_tasks import ActivityTasks
 from durasim.engine.execution import (
     PREVIOUS,
+    TASK_QUEUE,
     WORKFLOW_TASK_TIMEOUT,
     Execution,
     Spec,
     child_started_spec,
+    wt_scheduled_spec,
 )
 from durasim.engine.history import EventType, HistoryEvent
 from durasim.engine.recovery import recover
 from durasim.engine.store import HistoryStore, RunRecord
+from durasim.engine.workflow_tasks import WorkflowTasks
 from durasim.injector import FaultInjector
 from durasim.network import Message, Network
 from durasim.node import Node
 
 E = EventType
-STICKY_SCHEDULE_TO_START = 5.0
-"""Seconds a task waits on a worker's sticky queue before going to the normal queue."""
-WORKFLOW_TASK_RETRY = 5.0
-"""Seconds before a failed workflow task is tried again (doubling, up to the cap)."""
-WORKFLOW_TASK_RETRY_CAP = 600.0
-"""Temporal retries a failing workflow task for ever, at most ten minutes apart."""
-TASK_QUEUE = "durasim"
-
-_SERVER_DEFAULTS: dict[type[C.Command], dict[str, Any]] = {
-    C.FailWorkflow: {"retryState": "RETRY_STATE_RETRY_POLICY_NOT_SET"},
-    C.ScheduleActivity: {"scheduleToStartTimeout": 0.0, "heartbeatTimeout": 0.0},
-    C.StartChild: {
-        "workflowRunTimeout": 0.0, "workflowTaskTimeout": WORKFLOW_TASK_TIMEOUT,
-        "parentClosePolicy": "PARENT_CLOSE_POLICY_TERMINATE",
-        "workflowIdReusePolicy": "WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE"},
-}
-"""Attributes the real server fills in on command events (0 s means "no timeout")."""
-_STATUS_AFTER = {C.CompleteWorkflow: "completed", C.FailWorkflow: "failed",
-                 C.CancelWorkflow: "canceled", C.ContinueAsNew: "continued"}
-
 
 class Server:
     """The durable-execution service, living on a node named ``"server"``.
@@ -85,10 +68,11 @@ class Server:
         self.node = Node(sim, name, durable=store, on_start=self._boot)
         self.node.handler = self._handle
         self.activities = ActivityTasks(self, step_hook, step_numbers or {})
+        self.tasks = WorkflowTasks(self)
         self._handlers: dict[str, Callable[[Message], None]] = {
             "StartWorkflow": self._on_start_request, "Signal": self._on_signal,
-            "Poll": self._on_poll, "WorkflowTaskCompleted": self._on_task_completed,
-            "WorkflowTaskFailed": self._on_task_failed,
+            "Poll": self._on_poll, "WorkflowTaskCompleted": self.tasks.on_completed,
+            "WorkflowTaskFailed": self.tasks.on_failed,
             "ActivityTaskCompleted": self.activities.on_completed,
             "ActivityTaskFailed": self.activities.on_failed,
         }
@@ -110,6 +94,8 @@ class Server:
 
     def _handle(self, message: Message) -> None:
         """Each request is handled the moment it arrives (the network calls this)."""
+        if self.tasks.parked:
+            self.tasks.catch_up()
         self._handlers[message.kind](message)
 
     def after(self, delay: float, callback: Callable[[], None], kind: str) -> None:
@@ -118,14 +104,17 @@ class Server:
 
         def guarded() -> None:
             if self.node.up and self.node.incarnation == incarnation:
+                if self.tasks.parked:
+                    self.tasks.catch_up()
                 with contextlib.suppress(NodeCrashed):  # it crashed in the callback
                     callback()
 
         self.sim.schedule(max(0.0, delay), guarded, kind=kind)
 
     def blocked(self) -> bool:
-        """Is every open run waiting for fixed workflow code (nothing else can happen)?"""
-        return bool(self.executions) and all(ex.failing for ex in self.executions.values())
+        """Is every open run waiting for fixed workflow code, with nothing else in flight?"""
+        return all(ex.failing and not ex.activities and not ex.timers
+                   for ex in self.executions.values())
 
     # -- writing history ----------------------------------------------------------------
     def write(self, ex: Execution, specs: Sequence[Spec], status: str | None = None
@@ -172,9 +161,9 @@ class Server:
         if ex.wt_scheduled or ex.failing:
             self.write(ex, specs)
             return
-        self.write(ex, [*specs, _wt_scheduled_spec()])
+        self.write(ex, [*specs, wt_scheduled_spec()])
         ex.wt_scheduled = len(ex.events)
-        self.dispatch_workflow_task(ex)
+        self.tasks.dispatch(ex)
 
     # -- starting workflows ---------------------------------------------------------------
     def new_run_id(self) -> str:
@@ -201,7 +190,7 @@ class Server:
             started["parentWorkflowExecution"] = {"workflowId": parent["workflow_id"],
                                                   "runId": parent["run_id"]}
             started["parentInitiatedEventId"] = parent["initiated_id"]
-        task_type, task_attributes = _wt_scheduled_spec()
+        task_type, task_attributes = wt_scheduled_spec()
         events = [HistoryEvent(1, E.WORKFLOW_EXECUTION_STARTED, 0.0, started),
                   HistoryEvent(2, task_type, 0.0, task_attributes)]
         record = self.store.create_run(workflow_id, run_id, workflow_type, parent, events)
@@ -210,7 +199,7 @@ class Server:
         self.executions[(workflow_id, run_id)] = ex
         self.current[workflow_id] = run_id
         self._appended(record, events)
-        self.dispatch_workflow_task(ex)
+        self.tasks.dispatch(ex)
         return ex
 
     def _on_start_request(self, message: Message) -> None:
@@ -245,149 +234,8 @@ class Server:
         return bool(node is not None and node.up and self.poller is not None
                     and node.incarnation == wanted == self.poller)
 
-    def dispatch_workflow_task(self, ex: Execution) -> None:
-        """Hand the scheduled workflow task to the worker (or wait for one to poll)."""
-        scheduled = ex.wt_scheduled
-        if ex.sticky is not None and not self.poller_alive(ex.sticky):
-            self.after(STICKY_SCHEDULE_TO_START,
-                       lambda: self._sticky_timed_out(ex, scheduled), "wt_timeout")
-            return
-        if not self.poller_alive():
-            self.waiting_tasks.append(lambda: self.dispatch_workflow_task(ex))
-            return
-        if ex.record.status != "running" or ex.wt_scheduled != scheduled or ex.wt_started:
-            return
-        if ex.failing:  # a transient task: its events are written only if it completes
-            events = [*ex.events, *_transient_task(len(ex.events), ex.wt_attempt,
-                                                   self.sim.now - ex.started_at)]
-            ex.wt_scheduled, ex.wt_started = len(events) - 1, len(events)
-        else:
-            self.write(ex, [(E.WORKFLOW_TASK_STARTED, {"scheduledEventId": scheduled,
-                                                       "identity": IDENTITY})])
-            events = ex.events
-            ex.wt_started = len(events)
-        started, scheduled = ex.wt_started, ex.wt_scheduled
-        self.net.send(self.node.name, self.worker, "WorkflowTask", {
-            "workflow_id": ex.record.workflow_id, "run_id": ex.record.run_id,
-            "workflow_type": ex.record.workflow_type, "events": events,
-            "upto": started, "scheduled": scheduled, "sticky": ex.sticky is not None})
-        self.after(WORKFLOW_TASK_TIMEOUT,
-                   lambda: self.task_timed_out(ex, scheduled, started), "wt_timeout")
-
-    def _sticky_timed_out(self, ex: Execution, scheduled: int) -> None:
-        if ex.wt_scheduled != scheduled or ex.wt_started or ex.record.status != "running":
-            return
-        ex.sticky = None
-        self.write(ex, [(E.WORKFLOW_TASK_TIMED_OUT, {
-            "scheduledEventId": scheduled, "timeoutType": "TIMEOUT_TYPE_SCHEDULE_TO_START"}),
-            _wt_scheduled_spec()])
-        ex.wt_scheduled = len(ex.events)
-        self.dispatch_workflow_task(ex)
-
-    def task_timed_out(self, ex: Execution, scheduled: int, started: int) -> None:
-        """The worker did not answer a workflow task in time: write that, schedule anew."""
-        if ex.wt_scheduled != scheduled or ex.wt_started != started:
-            return
-        ex.sticky = None
-        if ex.failing:
-            self.retry_failing_task(ex)
-            return
-        ex.wt_started = 0
-        self.write(ex, [(E.WORKFLOW_TASK_TIMED_OUT, {
-            "scheduledEventId": scheduled, "startedEventId": started,
-            "timeoutType": "TIMEOUT_TYPE_START_TO_CLOSE"}), *self._take_buffered(ex),
-            _wt_scheduled_spec()])
-        ex.wt_scheduled = len(ex.events)
-        self.dispatch_workflow_task(ex)
-
-    @staticmethod
-    def _take_buffered(ex: Execution) -> list[Spec]:
-        buffered, ex.buffered = ex.buffered, []
-        ex.wake_after_task = False
-        return buffered
-
-    def _on_task_completed(self, message: Message) -> None:
-        p = message.payload
-        ex = self.executions.get((p["workflow_id"], p["run_id"]))
-        if ex is None or ex.wt_scheduled != p["scheduled"] or not ex.wt_started:
-            return  # a late answer to a task that already timed out: rejected, as in Temporal
-        specs: list[Spec] = []
-        if ex.failing:  # the transient task succeeded: now its events are written
-            specs += _transient_specs(ex.wt_attempt)
-            ex.wt_scheduled, ex.wt_started = len(ex.events) + 1, len(ex.events) + 2
-            ex.wt_attempt = 1
-        completed_id = len(ex.events) + len(specs) + 1
-        specs.append((E.WORKFLOW_TASK_COMPLETED, {
-            "scheduledEventId": ex.wt_scheduled, "startedEventId": ex.wt_started,
-            "identity": IDENTITY}))
-        closing: C.Command | None = None
-        for command in p["commands"]:
-            extra = _SERVER_DEFAULTS.get(type(command), {})
-            specs.append((command.event_type, {**command.attributes(), **extra,
-                                               "workflowTaskCompletedEventId": completed_id}))
-            if command.closes_workflow:
-                closing = command
-                break
-        next_run = self.new_run_id() if isinstance(closing, C.ContinueAsNew) else None
-        if next_run:
-            specs[-1][1]["newExecutionRunId"] = next_run
-        wake = ex.wake_after_task and closing is None
-        buffered = self._take_buffered(ex)
-        if closing is None:
-            specs.extend(buffered)
-        ex.wt_scheduled = ex.wt_started = 0
-        ex.sticky = p["incarnation"]
-        if wake:
-            specs.append(_wt_scheduled_spec())
-        status = None if closing is None else _STATUS_AFTER[type(closing)]
-        batch = self.write(ex, specs, status)
-        if wake:  # set before the commands start: a child's start must see this task
-            ex.wt_scheduled = batch[-1].event_id
-        for event in batch:
-            if event.event_id > completed_id:
-                self._start_command(ex, event)
-        if wake:
-            self.dispatch_workflow_task(ex)
-        if closing is not None:
-            self._close(ex, closing, next_run)
-
-    def _on_task_failed(self, message: Message) -> None:
-        """The worker could not run the task (a bug in the code, or non-determinism).
-
-        The first failure is written as WorkflowTaskFailed; then, as Temporal does, the
-        task is retried for ever, hoping for fixed code, and the retries write nothing
-        until one completes. The workflow stays open all the while.
-        """
-        p = message.payload
-        ex = self.executions.get((p["workflow_id"], p["run_id"]))
-        if ex is None or ex.wt_scheduled != p["scheduled"] or not ex.wt_started:
-            return
-        if not ex.failing:
-            self.write(ex, [(E.WORKFLOW_TASK_FAILED, {
-                "scheduledEventId": ex.wt_scheduled, "startedEventId": ex.wt_started,
-                "cause": p["cause"], "failure": p["failure"], "identity": IDENTITY})])
-        ex.sticky = None
-        self.retry_failing_task(ex)
-
-    def retry_failing_task(self, ex: Execution) -> None:
-        """Try the failing workflow task again after a backoff (it writes nothing)."""
-        if ex.buffered:  # what arrived meanwhile is history now, whatever the task did
-            self.write(ex, self._take_buffered(ex))
-        delay = min(WORKFLOW_TASK_RETRY_CAP, WORKFLOW_TASK_RETRY * 2 ** (ex.wt_attempt - 1)
-                    ) if ex.wt_attempt < 32 else WORKFLOW_TASK_RETRY_CAP
-        ex.wt_attempt += 1
-        ex.wt_scheduled = ex.wt_started = 0
-        self.save_state(ex)
-        attempt = ex.wt_attempt
-
-        def retry() -> None:
-            if ex.wt_attempt == attempt and not ex.wt_started and ex.record.status == "running":
-                ex.wt_scheduled = -1  # transient: its id is only known when it completes
-                self.dispatch_workflow_task(ex)
-
-        self.after(delay, retry, "wt_retry")
-
-    def _start_command(self, ex: Execution, event: HistoryEvent) -> None:
+    def start_command(self, ex: Execution, event: HistoryEvent) -> None:
+        """A command event was written: start what it asks for."""
         t, a = event.event_type, event.attributes
         if t is E.ACTIVITY_TASK_SCHEDULED:
             self.activities.schedule(ex, event)
@@ -407,7 +255,9 @@ class Server:
                                             "initiated_id": initiated_id})
         self.wake(ex, [child_started_spec(initiated_id, child.record)])
 
-    def _close(self, ex: Execution, closing: C.Command, next_run: str | None) -> None:
+    def close(self, ex: Execution, closing: C.Command, next_run: str | None) -> None:
+        """The run ended (its closing event is written): start its successor, or tell its
+        parent and the caller."""
         record = ex.record
         self.executions.pop((record.workflow_id, record.run_id), None)
         if isinstance(closing, C.ContinueAsNew):
@@ -455,22 +305,3 @@ class Server:
             self.wake(ex, [(E.TIMER_FIRED, {"timerId": timer_id,
                                              "startedEventId": started_id})])
         self.after(seconds - elapsed, fire, "timer")
-
-
-def _wt_scheduled_spec(attempt: int = 1) -> tuple[EventType, dict[str, Any]]:
-    return (E.WORKFLOW_TASK_SCHEDULED, {"taskQueue": TASK_QUEUE,
-                                        "startToCloseTimeout": WORKFLOW_TASK_TIMEOUT,
-                                        "attempt": attempt})
-
-
-def _transient_specs(attempt: int) -> list[tuple[EventType, dict[str, Any]]]:
-    return [_wt_scheduled_spec(attempt),
-            (E.WORKFLOW_TASK_STARTED, {"scheduledEventId": PREVIOUS, "identity": IDENTITY})]
-
-
-def _transient_task(last_id: int, attempt: int, now: float) -> list[HistoryEvent]:
-    """The Scheduled/Started pair of a retried task, shown to the worker but not written."""
-    (scheduled_type, scheduled), (started_type, started) = _transient_specs(attempt)
-    return [HistoryEvent(last_id + 1, scheduled_type, now, scheduled),
-            HistoryEvent(last_id + 2, started_type, now,
-                         {**started, "scheduledEventId": last_id + 1})]

@@ -169,10 +169,16 @@ class Worker:
 
     def _fail_task(self, task: dict[str, Any], key: tuple[str, str], cause: str,
                    error: BaseException) -> None:
-        """Evict the workflow and tell the server its task failed (it will be retried)."""
+        """Evict the workflow and tell the server its task failed (it will be retried).
+
+        As Temporal's SDKs do, only a task's first attempt is reported; later attempts
+        of a task that keeps failing are left to time out, which spaces the retries.
+        """
         self.cache.pop(key, None)
         if cause == UNHANDLED_FAILURE:
             self.task_failures[key[0]] = error
+        if task.get("attempt", 1) > 1:
+            return
         self.net.send(self.node.name, self.server, "WorkflowTaskFailed", {
             "workflow_id": key[0], "run_id": key[1], "scheduled": task["scheduled"],
             "cause": cause, "failure": make_failure(safe_text(error), type(error).__name__)})
