@@ -17,14 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from durasim.engine.history import (
-    EventType,
-    History,
-    HistoryEvent,
-    history_table_html,
-    make_failure,
-)
+from durasim.engine.history import EventType, History, HistoryEvent, make_failure
 from durasim.errors import DurasimError, HistoryFormatError
+from durasim.viz.history import history_table_html
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "temporal"

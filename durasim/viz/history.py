@@ -2,8 +2,9 @@
 
 Students see the same rows Temporal's UI shows (id, time, event type, key attributes), in
 a compact view that hides the workflow-task bookkeeping or the full one, with the event
-a replay is matching highlighted and the events replayed after a crash marked. The table
-itself is the engine's ``history_table_html``; this adds the choices a picture needs.
+a replay is matching highlighted and the events replayed after a crash marked.
+``history_table_html`` draws the table (``History._repr_html_`` shows it in Jupyter);
+``history_view`` adds the choices a picture needs.
 """
 
 from __future__ import annotations
@@ -12,9 +13,60 @@ import html
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from durasim.engine.history import History, HistoryEvent, history_table_html
+from durasim.engine.history import History, HistoryEvent
 from durasim.i18n import t
 from durasim.trace import Trace
+
+_MUTED, _HIGHLIGHT, _REPLAYED = "#9aa0a6", "#fff3bf", "#e9f5ec"
+_CELL = "text-align:left;padding:2px 8px;"
+
+
+def _format_seconds(seconds: float) -> str:
+    """Virtual time for people: ms for the quick steps, h/d for durable timers."""
+    if abs(seconds) < 1:
+        return f"{seconds * 1000:.1f} ms"
+    if abs(seconds) < 3600:
+        return f"{seconds:.3f} s"
+    if abs(seconds) < 86400:
+        return f"{seconds / 3600:.2f} h"
+    return f"{seconds / 86400:.2f} d"
+
+
+def _row_html(event: HistoryEvent, highlight: int | None, replayed: Collection[int]) -> str:
+    styles, classes = [], []
+    if event.event_type.is_workflow_task:
+        styles.append(f"color:{_MUTED}")
+        classes.append("durasim-wft")
+    if event.event_id in replayed:
+        styles.append(f"background:{_REPLAYED}")
+        classes.append("durasim-replayed")
+    if event.event_id == highlight:
+        styles.append(f"background:{_HIGHLIGHT};font-weight:bold")
+        classes.append("durasim-highlight")
+    mark = "↺" if event.event_id in replayed else ""
+    cells = (mark, str(event.event_id), _format_seconds(event.time), str(event.event_type),
+             event.summary())
+    body = "".join(f'<td style="{_CELL}">{html.escape(c)}</td>' for c in cells)
+    return (f'<tr class="{" ".join(classes)}" data-event-id="{event.event_id}" '
+            f'style="{";".join(styles)}">{body}</tr>')
+
+
+def history_table_html(history: Iterable[HistoryEvent], *, compact: bool = False,
+                       highlight: int | None = None,
+                       replayed: Collection[int] = frozenset()) -> str:
+    """An HTML table of a history: id, virtual time, type, key attributes.
+
+    Workflow-task rows are grey so the business events stand out; ``highlight`` marks the
+    event a replay is at and ``replayed`` the ones already replayed (the replay stepper's view).
+    """
+    rows = [_row_html(e, highlight, replayed) for e in history
+            if not (compact and e.event_type.is_workflow_task)]
+    title = html.escape(repr(history)) if isinstance(history, History) else "history"
+    head = "".join(f'<th style="{_CELL}">{h}</th>'
+                   for h in ("", "id", "time", "event", "details"))
+    return (f'<table class="durasim-history" style="border-collapse:collapse;'
+            f'font-family:monospace;font-size:12px"><caption style="text-align:left">{title}'
+            f"</caption><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
 def replayed_events(run: Any, workflow_id: str | None = None) -> set[int]:
