@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import doctest
 import warnings
+from types import ModuleType
 
 import pytest
 from hypothesis import find, given, settings
@@ -16,12 +17,16 @@ from hypothesis.errors import NonInteractiveExampleWarning
 
 import durasim
 import durasim.strategies
+import durasim.strategies.histories
+import durasim.strategies.plans
+import durasim.strategies.programs
 from durasim import Crash, DropMessage, FaultPlan
 from durasim.api import run
 from durasim.strategies import (
     ActivityStep,
     ChildStep,
     Program,
+    ProgramStep,
     SignalStep,
     build_workflow,
     fault_plans,
@@ -34,12 +39,21 @@ from tests.properties import examples
 ARCHITECTURES = ("monolith", "event_driven", "durable")
 
 
-def test_the_docstring_examples_run() -> None:
+@pytest.mark.parametrize("module", [durasim.strategies, durasim.strategies.plans,
+                                    durasim.strategies.programs,
+                                    durasim.strategies.histories])
+def test_the_docstring_examples_run(module: ModuleType) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NonInteractiveExampleWarning)
-        result = doctest.testmod(durasim.strategies, optionflags=doctest.ELLIPSIS)
-    assert result.attempted >= 8
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 2
     assert result.failed == 0
+
+
+def test_program_steps_do_not_clash_with_scenario_steps() -> None:
+    """A notebook importing both must not get one ``Step`` shadowing the other."""
+    assert not hasattr(durasim.strategies, "Step")
+    assert ActivityStep in ProgramStep.__args__
 
 
 @pytest.mark.parametrize("architecture", ARCHITECTURES)

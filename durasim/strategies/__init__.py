@@ -1,0 +1,84 @@
+"""Hypothesis strategies for durasim: fault plans, seeds, workflow programs, histories.
+
+Durable execution makes a strong promise ("your code runs to completion whatever
+crashes"), and the only convincing way to check a promise about *every* crash is to let
+a machine search for the crash that breaks it. These strategies are that search space,
+written as plain data so hypothesis can generate it, shrink it to the smallest
+counterexample, and print it in a form a student can paste back into a notebook:
+
+* :func:`fault_plans` -- crashes at the steps of a scenario, before or after the step's
+  effect, on the nodes the architecture has, plus optional message faults.
+* :func:`seeds` -- simulation seeds (message latencies and run ids come from them).
+* :func:`workflow_programs` -- random workflows as data (activities, timers, signal
+  waits, child workflows, parallel groups); :func:`build_workflow` turns one into a real
+  ``@durasim.workflow`` with the signals it needs and its expected result, computed from
+  the program alone, never by running it.
+* :func:`temporal_histories` -- valid and mutated Temporal JSON histories, for fuzzing
+  the history loader.
+
+Each family lives in its own module (:mod:`~durasim.strategies.plans`,
+:mod:`~durasim.strategies.programs`, :mod:`~durasim.strategies.histories`); import them
+from here.
+
+Example:
+    A property in five lines: whatever the workflow and the crashes of the worker or the
+    server, the workflow returns what its program says.
+
+    >>> from hypothesis import given, settings
+    >>> import durasim
+    >>> from durasim.strategies import build_workflow, fault_plans, workflow_programs
+    >>> @settings(max_examples=10, deadline=None)
+    ... @given(workflow_programs(), fault_plans(steps=[1, 2], max_events=30))
+    ... def test_crashes_do_not_change_the_result(program, plan):
+    ...     built = build_workflow(program)
+    ...     run = durasim.execute(built.workflow, faults=plan, signals=built.signals)
+    ...     assert run.result == built.expected
+    >>> test_crashes_do_not_change_the_result()
+"""
+
+from __future__ import annotations
+
+from durasim.strategies.histories import history_sources, temporal_histories
+from durasim.strategies.plans import (
+    ARCHITECTURE_NODES,
+    ENGINE_NODES,
+    fault_plans,
+    node_names,
+    scenario_steps,
+    seeds,
+)
+from durasim.strategies.programs import (
+    ActivityStep,
+    BuiltProgram,
+    ChildStep,
+    ParallelStep,
+    PatchStep,
+    Program,
+    ProgramStep,
+    SignalStep,
+    TimerStep,
+    build_workflow,
+    workflow_programs,
+)
+
+__all__ = [
+    "ARCHITECTURE_NODES",
+    "ENGINE_NODES",
+    "ActivityStep",
+    "BuiltProgram",
+    "ChildStep",
+    "ParallelStep",
+    "PatchStep",
+    "Program",
+    "ProgramStep",
+    "SignalStep",
+    "TimerStep",
+    "build_workflow",
+    "fault_plans",
+    "history_sources",
+    "node_names",
+    "scenario_steps",
+    "seeds",
+    "temporal_histories",
+    "workflow_programs",
+]

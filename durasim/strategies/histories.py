@@ -1,0 +1,224 @@
+"""Temporal JSON histories for fuzzing: real recordings and engine runs, valid or damaged.
+
+Students load histories they exported, edited by hand, truncated in a copy-paste or saved
+from another tool; whatever they load must either be read or refused with one
+:class:`~durasim.errors.HistoryFormatError`. :func:`temporal_histories` is the search
+space for that promise: it starts from histories recorded on a real Temporal server and
+from engine runs of generated programs, and damages them.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from hypothesis import strategies as st
+
+from durasim.engine.api import execute
+from durasim.strategies.programs import Program, build_workflow, workflow_programs
+
+__all__ = ["history_sources", "temporal_histories"]
+
+
+def history_sources() -> list[Path]:
+    """Temporal JSON histories shipped with the repository (when running from a checkout).
+
+    The histories recorded from a real Temporal server in ``tests/fixtures`` (``temporal``
+    and ``recorded``); an installed package without the repository has none, and
+    :func:`temporal_histories` then uses engine runs only.
+    """
+    fixtures = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
+    folders = (fixtures / "temporal", fixtures / "recorded")
+    return sorted(p for folder in folders if folder.is_dir() for p in folder.glob("*.json"))
+
+
+@lru_cache(maxsize=64)
+def _read_source(path: str) -> str:
+    return Path(path).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=256)
+def _engine_history_text(program: Program, seed: int) -> str:
+    built = build_workflow(program)
+    run = execute(built.workflow, seed=seed, signals=built.signals, trace=False)
+    return run.history.to_temporal_json()
+
+
+@st.composite
+def _valid_text(draw: st.DrawFn, sources: Sequence[Path]) -> str:
+    from_file: bool = draw(st.booleans()) if sources else False
+    if from_file:
+        return _read_source(str(draw(st.sampled_from(list(sources)))))
+    program = draw(workflow_programs(max_steps=3, max_depth=1))
+    return _engine_history_text(program, draw(st.integers(0, 3)))
+
+
+_JUNK: st.SearchStrategy[Any] = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats()
+    | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                max_size=3),
+    max_leaves=6)
+"""Any JSON value (NaN and infinities included: Python's json reads and writes them)."""
+
+_JUNK_STRINGS = st.sampled_from([
+    "", "x", "-1", "0", "1e309", "NaN", "EVENT_TYPE_UNSPECIFIED", "EVENT_TYPE_NOPE",
+    "EVENT_TYPE_TIMER_FIRED", "ActivityTaskCompleted", "2026-13-45T99:99:99Z",
+    "2026-01-01T00:00:00Z", "P1D", "10", "10x", "-5s", "1e400s", "%%%", "AAAA", "e30=",
+    "eyJhIjo=", "\u0000", "\ud7ff"]) | st.text(max_size=10)
+
+
+def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every (container path, key) inside ``doc``, to pick a place to mutate."""
+    found: list[tuple[Any, ...]] = []
+    items: Iterable[tuple[Any, Any]] = (doc.items() if isinstance(doc, dict)
+                                        else enumerate(doc) if isinstance(doc, list) else ())
+    for key, value in items:
+        found.append((*prefix, key))
+        found += _paths(value, (*prefix, key))
+    return found
+
+
+def _container(doc: Any, path: tuple[Any, ...]) -> Any:
+    for key in path[:-1]:
+        doc = doc[key]
+    return doc
+
+
+def _events(doc: Any) -> list[Any] | None:
+    if isinstance(doc, dict) and isinstance(doc.get("events"), list):
+        events: list[Any] = doc["events"]
+        return events
+    return doc if isinstance(doc, list) else None
+
+
+@st.composite
+def _mutate(draw: st.DrawFn, doc: Any) -> Any:
+    """One structural mutation of a parsed history (returns the new document)."""
+    events = _events(doc)
+    kind = draw(st.sampled_from([
+        "set_value", "delete_key", "drop_event", "duplicate_event", "swap_events",
+        "event_field", "payload", "rename_attributes", "events_junk", "top_junk",
+        "empty"]))
+    if kind in ("drop_event", "duplicate_event", "swap_events", "event_field", "payload",
+                "rename_attributes") and not events:
+        kind = "set_value"
+    if kind == "set_value" or kind == "delete_key":
+        paths = _paths(doc)
+        if not paths:
+            return draw(_JUNK)
+        path = draw(st.sampled_from(paths))
+        holder = _container(doc, path)
+        if kind == "delete_key":
+            del holder[path[-1]]
+        else:
+            holder[path[-1]] = draw(_JUNK | _JUNK_STRINGS)
+        return doc
+    assert events is not None or kind in ("events_junk", "top_junk", "empty")
+    if kind == "drop_event" and events:
+        del events[draw(st.integers(0, len(events) - 1))]
+    elif kind == "duplicate_event" and events:
+        i = draw(st.integers(0, len(events) - 1))
+        events.insert(i, copy.deepcopy(events[i]))
+    elif kind == "swap_events" and events and len(events) > 1:
+        i = draw(st.integers(0, len(events) - 2))
+        events[i], events[i + 1] = events[i + 1], events[i]
+    elif kind == "event_field" and events:
+        event = events[draw(st.integers(0, len(events) - 1))]
+        if isinstance(event, dict):
+            key = draw(st.sampled_from(["eventId", "eventType", "eventTime", "taskId"]))
+            if draw(st.booleans()):
+                event.pop(key, None)
+            else:
+                event[key] = draw(_JUNK_STRINGS | _JUNK)
+    elif kind == "payload" and events:
+        payloads = [p for p in _paths(doc) if p[-1] in ("data", "metadata", "payloads")]
+        if payloads:
+            path = draw(st.sampled_from(payloads))
+            _container(doc, path)[path[-1]] = draw(_JUNK_STRINGS | _JUNK)
+    elif kind == "rename_attributes" and events:
+        event = events[draw(st.integers(0, len(events) - 1))]
+        if isinstance(event, dict):
+            keys = [k for k in event if isinstance(k, str) and k.endswith("EventAttributes")]
+            if keys:
+                value = event.pop(keys[0])
+                other = draw(st.sampled_from([
+                    "timerFiredEventAttributes", "activityTaskScheduledEventAttributes",
+                    "workflowExecutionStartedEventAttributes", "bogusEventAttributes"]))
+                event[other] = value
+    elif kind == "events_junk":
+        junk = draw(_JUNK)
+        if isinstance(doc, dict):
+            doc["events"] = junk
+        else:
+            return {"events": junk}
+    elif kind == "top_junk":
+        return draw(_JUNK)
+    elif kind == "empty":
+        return draw(st.sampled_from([{}, [], {"events": []}, {"events": [{}]}]))
+    return doc
+
+
+@st.composite
+def _text_damage(draw: st.DrawFn, text: str) -> str | bytes:
+    """Damage at the byte level: truncation, stray bytes, bad UTF-8, deep nesting."""
+    kind = draw(st.sampled_from(["truncate", "insert", "bad_utf8", "nesting", "bom"]))
+    if kind == "truncate":
+        return text[:draw(st.integers(0, max(0, len(text) - 1)))]
+    if kind == "insert":
+        at = draw(st.integers(0, len(text)))
+        return text[:at] + draw(st.sampled_from(["}", "]", ",", "\"", "\\", "\x00", "{"])) \
+            + text[at:]
+    if kind == "bad_utf8":
+        data = text.encode()
+        at = draw(st.integers(0, len(data)))
+        return data[:at] + draw(st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80"])) + data[at:]
+    if kind == "nesting":
+        depth = draw(st.sampled_from([10, 1000, 100_000]))
+        return '{"events": ' + "[" * depth + "]" * depth + "}"
+    return "\ufeff" + text
+
+
+@st.composite
+def temporal_histories(draw: st.DrawFn, *, valid: bool | None = None, form: str = "any",
+                       sources: Sequence[str | Path] | None = None) -> Any:
+    """Temporal JSON histories, valid or mutated, for fuzzing whatever reads them.
+
+    Valid ones are real recordings (:func:`history_sources`) and histories of generated
+    programs run on the engine; mutated ones get one to three structural mutations
+    (a value replaced by junk, a key or an event removed, events duplicated or swapped,
+    bad ids, types, times and payloads) or byte-level damage (truncation, bad UTF-8,
+    absurd nesting). The promise to fuzz against: loading any of them either works or
+    raises :class:`~durasim.errors.HistoryFormatError`, nothing else.
+
+    Args:
+        valid: True for valid histories only, False for mutated only, None for both.
+        form: "text" (str or bytes), "json" (parsed: a dict or list) or "any".
+        sources: JSON files to start from (default: :func:`history_sources`).
+
+    Example:
+        >>> from durasim import History
+        >>> doc = temporal_histories(valid=True, form="text").example()
+        >>> len(History.from_temporal_json(doc)) > 0
+        True
+    """
+    if form not in ("text", "json", "any"):
+        raise ValueError(f"form must be 'text', 'json' or 'any', got {form!r}")
+    files = [Path(p) for p in sources] if sources is not None else history_sources()
+    text = draw(_valid_text(files))
+    mutated = draw(st.booleans()) if valid is None else not valid
+    as_text = form == "text" or (form == "any" and draw(st.booleans()))
+    if not mutated:
+        return text if as_text else json.loads(text)
+    if as_text and draw(st.booleans()):
+        return draw(_text_damage(text))
+    doc = json.loads(text)
+    for _ in range(draw(st.integers(1, 3))):
+        doc = draw(_mutate(doc))
+    if as_text or not isinstance(doc, dict | list):
+        return json.dumps(doc) if draw(st.booleans()) else json.dumps(doc, indent=1)
+    return doc
