@@ -38,3 +38,34 @@ def test_a_crash_is_still_silent() -> None:
     """The injected fault is the lesson: it ends the run normally, with checks."""
     result = durasim.run("transfer", "event_driven", durasim.Crash(at_step=5))
     assert result.outcome == "lost" and not result.checks["money_conserved"].ok
+
+
+def test_an_exception_in_a_checker_is_not_swallowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: object) -> None:
+        raise KeyError("balances")
+
+    monkeypatch.setattr("durasim.checks.money_conserved", broken)
+    with pytest.raises(KeyError, match="balances"):
+        durasim.run("transfer", "monolith", durasim.Crash(at_step=3))
+
+
+@pytest.mark.parametrize("bug", ["typo", "checker"])
+def test_a_bug_under_a_widget_callback_is_raised_not_shown_as_a_lesson(
+        bug: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from durasim.widgets import CrashLab
+    from durasim.widgets.base import ERROR_CLASS
+
+    lab = CrashLab()
+    lab.step.value = 4
+    if bug == "typo":
+        monkeypatch.setattr("durasim.api.get_scenario", lambda _: with_typo())
+        error, match = ModelError, "record_ledgr"
+    else:
+        def broken(*_: object) -> None:
+            raise KeyError("balances")
+
+        monkeypatch.setattr("durasim.checks.money_conserved", broken)
+        error, match = KeyError, "balances"
+    with pytest.raises(error, match=match):
+        lab._on_run()
+    assert ERROR_CLASS in lab.output.value and error.__name__ in lab.output.value

@@ -1,8 +1,10 @@
-"""What every durasim widget shares: callbacks that never raise, and small renderers.
+"""What every durasim widget shares: callbacks that explain errors, and small renderers.
 
-A traceback in a classroom notebook ends the lesson. Every button and control of a
-durasim widget goes through :func:`safe`, which turns any error into one line in the
-widget's own output area and leaves the widget working.
+A traceback in a classroom notebook ends the lesson, so every button and control of a
+durasim widget goes through :func:`safe`, which turns a student's mistake (a
+:class:`~durasim.errors.DurasimError`) into one line in the widget's own output area and
+leaves the widget working. A bug in durasim is not a student's mistake: it is shown on the
+same line and raised, so it is never mistaken for the lesson.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any, TypeVar
 
 import ipywidgets as widgets
 
+from durasim.errors import DurasimError, ModelError
 from durasim.i18n import t
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -23,8 +26,10 @@ ERROR_CLASS = "durasim-error"
 
 
 def safe(method: F) -> F:
-    """Run a widget callback; show an error as one line in ``self.output`` instead.
+    """Run a widget callback; show a user's error as one line in ``self.output`` instead.
 
+    A :class:`~durasim.errors.ModelError` or any other exception is a bug: it is shown on
+    that line too, then raised (ipywidgets prints its traceback), never swallowed.
     The method's owner must have an ``output`` (an ipywidgets.HTML).
     """
 
@@ -33,8 +38,10 @@ def safe(method: F) -> F:
         try:
             self.output.value = ""
             return method(self, *args, **kwargs)
-        except Exception as exc:  # a widget callback must never raise into the notebook
+        except Exception as exc:
             show_error(self.output, exc)
+            if isinstance(exc, ModelError) or not isinstance(exc, DurasimError):
+                raise
             return None
 
     return wrapper  # type: ignore[return-value]
