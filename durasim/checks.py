@@ -249,14 +249,33 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
+def down_at_end(run: Run) -> dict[str, float]:
+    """Node -> when it crashed, for the nodes still down when the run ended (never restarted)."""
+    down: dict[str, float] = {}
+    for event in run.trace.filter(semantic=True):
+        if event.kind == "crash":
+            down[event.node] = event.time
+        elif event.kind == "restart":
+            down.pop(event.node, None)
+    return down
+
+
 def nothing_stuck(run: Run) -> CheckResult:
-    """Nothing is left half-way: no message waiting in a queue, outbox or dead letters."""
+    """Nothing is left half-way: no message waiting in a queue, outbox or dead letters.
+
+    When something is stuck and a node never came back, the sentence says so: that is
+    usually the reason.
+    """
     pending = run.state.get("pending", [])
     if not pending:
         return CheckResult("nothing_stuck", True,
                            "Nothing is stuck: no message or task is left waiting anywhere.")
     parts = [f"{p['what']} is {p['where']}" for p in pending]
-    return CheckResult("nothing_stuck", False, f"Something is stuck: {'; '.join(parts)}.")
+    down = [f"{node} crashed at {time:g} s and never came back"
+            for node, time in down_at_end(run).items()]
+    reason = f", because {_and(down)}" if down else ""
+    return CheckResult("nothing_stuck", False,
+                       f"Something is stuck: {'; '.join(parts)}{reason}.")
 
 
 def same_outcome(run: Run, baseline: Run | None = None) -> CheckResult:

@@ -38,6 +38,8 @@ class FaultInjector:
         self._pending: list[Crash] = plan.of(Crash)
         self._fail_activity = {f.name: f.attempts for f in plan.of(FailActivity)}
         self.fired: list[tuple[float, Crash, str]] = []
+        self.gone_for_good: set[str] = set()
+        """Nodes the plan crashed with ``restart_after=None``: they never come back."""
 
     def arm(self) -> None:
         """Schedule the ``at_time`` crashes (call once, after the nodes exist)."""
@@ -89,8 +91,11 @@ class FaultInjector:
         if node is None:
             return
         self.fired.append((self.sim.now, fault, node_name))
-        if node.crash(reason=f"fault plan: {fault}") and fault.restart_after is not None:
-            self.sim.schedule(fault.restart_after, node.restart, kind="restart")
+        if node.crash(reason=f"fault plan: {fault}"):
+            if fault.restart_after is None:
+                self.gone_for_good.add(node_name)
+            else:
+                self.sim.schedule(fault.restart_after, node.restart, kind="restart")
 
     def activity_fails(self, name: str, attempt: int) -> bool:
         """True when the plan says this attempt of activity ``name`` fails."""

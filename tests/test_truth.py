@@ -69,3 +69,21 @@ def test_a_bug_under_a_widget_callback_is_raised_not_shown_as_a_lesson(
     with pytest.raises(error, match=match):
         lab._on_run()
     assert ERROR_CLASS in lab.output.value and error.__name__ in lab.output.value
+
+
+def test_retry_backoff_is_finite_for_any_attempt() -> None:
+    from durasim.engine.retry import RetryPolicy
+
+    policy = RetryPolicy()
+    assert [policy.backoff(n) for n in (1, 2, 3)] == [1.0, 2.0, 4.0]
+    assert policy.backoff(10_000) == policy.backoff(10**9) == 100.0
+    assert RetryPolicy(backoff_coefficient=1.0).backoff(10**6) == 1.0
+
+
+def test_a_node_that_never_comes_back_is_a_check_not_an_overflow() -> None:
+    """Retrying a service that is gone for good: thousands of attempts, a finite backoff."""
+    result = durasim.run("transfer", "durable",
+                         [durasim.Crash(node="bank_b", at_time=0.05, restart_after=None)])
+    assert result.outcome == "stuck"
+    stuck = result.checks["nothing_stuck"]
+    assert not stuck.ok and "bank_b crashed at 0.05 s and never came back" in stuck.sentence

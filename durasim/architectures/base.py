@@ -47,6 +47,14 @@ _FAST_TMP = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os
 HORIZON = 7 * 24 * 3600.0
 """Virtual seconds after which a run is cut off (and whatever is unfinished is stuck)."""
 
+GIVE_UP_AFTER = 3600.0
+"""Virtual seconds of activity without progress, with a node gone for good, before a run
+ends: retrying a node that never returns changes nothing after the first hour."""
+BUSY_STEPS = 1000
+"""Kernel steps without progress that make a system busy rather than waiting on a timer."""
+PROGRESS = frozenset({"history", "commit", "crash", "restart", "dead_letter"})
+"""Trace kinds that change what a run ends in (a history event, a commit, a node's fate)."""
+
 
 @dataclass
 class Run:
@@ -182,6 +190,7 @@ class World:
         self.logs: dict[str, list[str]] = {}
         self.attempts: dict[str, int] = {}
         self.service_time = service_time
+        self.given_up_at: float | None = None
         self._folder = tempfile.TemporaryDirectory(prefix="durasim-", dir=_FAST_TMP)
         self._ids = itertools.count(1)
 
@@ -249,10 +258,28 @@ class World:
         self.injector.arm()
 
     def run(self, horizon: float = HORIZON) -> None:
-        """Run the simulation until nothing is left to do (or the horizon)."""
-        sim = self.sim
+        """Run the simulation until nothing is left to do (or the horizon).
+
+        A node that never comes back can leave the others retrying it forever (a durable
+        engine retries an activity without limit): once a node is gone for good and the
+        system has been busy for :data:`GIVE_UP_AFTER` virtual seconds without progress,
+        the run ends there. Waiting on a long timer is not busy, so it is not cut.
+        """
+        sim, trace = self.sim, self.sim.trace
+        seen = steps_at = 0
+        progress_at = 0.0
         while sim.peek() <= horizon:
             sim.run(max_steps=256)
+            if not self.injector.gone_for_good or not trace.enabled:
+                continue
+            for index in range(seen, len(trace)):
+                event = trace[index]
+                if event.kind in PROGRESS and event.fields:
+                    progress_at, steps_at = event.time, sim.steps
+            seen = len(trace)
+            if sim.now - progress_at > GIVE_UP_AFTER and sim.steps - steps_at > BUSY_STEPS:
+                self.given_up_at = sim.now
+                return
 
     def close(self) -> None:
         """Close every database connection and delete the temporary folder."""
