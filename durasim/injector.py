@@ -1,8 +1,11 @@
 """Turning a fault plan into faults: crashes at times, at business steps, after events.
 
-Architectures call :meth:`FaultInjector.at_step` at the two points of every business step
-("before_effect", "after_effect"); the engine calls :meth:`FaultInjector.history_grew` as
-its history grows. Each fault fires once. Message faults are the network's business.
+The fault points: architectures and the engine call :meth:`FaultInjector.at_step` at the
+two points of every business step ("before_effect", "after_effect") and
+:meth:`FaultInjector.activity_fails` before an activity's effect; the engine calls
+:meth:`FaultInjector.history_grew` as its history grows. Only the injector decides whether
+a fault fires there: nobody else matches steps or counts attempts. Each crash fires once.
+Message faults are the network's business.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ class FaultInjector:
         self.default_node = default_node
         self._pending: list[Crash] = plan.of(Crash)
         self._fail_activity = {f.name: f.attempts for f in plan.of(FailActivity)}
+        self._calls: dict[tuple[str, str], int] = {}
         self.fired: list[tuple[float, Crash, str]] = []
         self.gone_for_good: set[str] = set()
         """Nodes the plan crashed with ``restart_after=None``: they never come back."""
@@ -97,11 +101,34 @@ class FaultInjector:
             else:
                 self.sim.schedule(fault.restart_after, node.restart, kind="restart")
 
-    def activity_fails(self, name: str, attempt: int) -> bool:
-        """True when the plan says this attempt of activity ``name`` fails."""
-        return attempt <= self._fail_activity.get(name, 0)
+    def activity_fails(self, name: str, instance: str | int) -> bool:
+        """Does this call of activity ``name`` fail? The one place ``FailActivity`` is decided.
+
+        ``FailActivity(name, attempts)`` means the first ``attempts`` calls of each
+        activity instance fail, on every architecture: the injector counts the calls per
+        ``(name, instance)`` itself, so nobody else counts attempts.
+
+        Args:
+            name: the activity (the business step's name).
+            instance: one activity of one process: the engine passes its idempotency key
+                ``"<workflow id>/<activity id>"``, the services the business reference and
+                step (:func:`activity_instance`). An ``int`` is the engine's attempt number
+                (the older calling convention, answered the same way until it switches).
+        """
+        attempts = self._fail_activity.get(name, 0)
+        if not attempts:
+            return False
+        if isinstance(instance, int):
+            return instance <= attempts
+        calls = self._calls[name, instance] = self._calls.get((name, instance), 0) + 1
+        return calls <= attempts
 
     @property
     def unfired(self) -> list[Crash]:
         """Crash faults that never found their moment (reported, not hidden)."""
         return list(self._pending)
+
+
+def activity_instance(ref: str, name: str) -> str:
+    """The instance a service's activity belongs to: one step of one business process."""
+    return f"{ref}/{name}"

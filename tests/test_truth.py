@@ -9,11 +9,13 @@ person running the simulation as a :class:`~durasim.errors.ModelError`.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 
 import durasim
 from durasim.errors import ModelError
+from durasim.faults import FailActivity
 from durasim.scenarios import Scenario, get_scenario
 
 
@@ -87,3 +89,61 @@ def test_a_node_that_never_comes_back_is_a_check_not_an_overflow() -> None:
     assert result.outcome == "stuck"
     stuck = result.checks["nothing_stuck"]
     assert not stuck.ok and "bank_b crashed at 0.05 s and never came back" in stuck.sentence
+
+
+# -- one meaning per fault ---------------------------------------------------------------
+
+def started_attempts(history: Any, activity: str) -> list[int]:
+    """The attempt of every ActivityTaskStarted of ``activity`` in a history."""
+    scheduled = {e.event_id: e.attributes["activityType"] for e in history
+                 if e.event_type.value == "ActivityTaskScheduled"}
+    return [e.attributes["attempt"] for e in history
+            if e.event_type.value == "ActivityTaskStarted"
+            and scheduled[e.attributes["scheduledEventId"]] == activity]
+
+
+def test_fail_activity_fails_the_first_attempts_on_every_architecture() -> None:
+    """FailActivity("deposit", attempts=2): tries 1 and 2 fail, try 3 deposits, once."""
+    fault = FailActivity("deposit", attempts=2)
+    monolith = durasim.run("transfer", "monolith", fault, client_retries=2)
+    assert monolith.outcome == "completed" and monolith.state["caller"]["attempts"] == 3
+    short = durasim.run("transfer", "monolith", fault, client_retries=1)
+    assert short.outcome == "failed"
+    event_driven = durasim.run("transfer", "event_driven", fault, at_least_once=True)
+    redelivered = event_driven.trace.filter(kind="redeliver", semantic=True)
+    assert event_driven.outcome == "completed"
+    assert [e.fields["delivery"] for e in redelivered if e.fields["queue"] == "deposit"] == [2, 3]
+    durable = durasim.run("transfer", "durable", fault)
+    assert durable.outcome == "completed" and started_attempts(durable.history, "deposit") == [3]
+    for result in (monolith, event_driven, durable):
+        assert result.balances == {"alice": 75, "bob": 75}, result
+
+    @durasim.activity
+    async def deposit(account: str) -> str:
+        return account
+
+    @durasim.workflow
+    async def Deposit(ctx: durasim.WorkflowContext) -> str:
+        return str(await ctx.activity(deposit, "bob"))
+
+    executed = durasim.execute(Deposit, faults=fault)
+    assert started_attempts(executed.history, "deposit") == [3]
+
+
+def test_fail_activity_counts_each_activity_of_each_process_on_its_own() -> None:
+    """Three deposits, each failing its first attempt: per instance, never per name."""
+    @durasim.activity
+    async def deposit(account: str) -> str:
+        return account
+
+    @durasim.workflow
+    async def ThreeDeposits(ctx: durasim.WorkflowContext) -> list[str]:
+        return [await ctx.activity(deposit, who) for who in ("ana", "bea", "eva")]
+
+    executed = durasim.execute(ThreeDeposits, faults=FailActivity("deposit", attempts=1))
+    assert started_attempts(executed.history, "deposit") == [2, 2, 2]
+    payroll = durasim.run("payroll", "durable", FailActivity("deposit", attempts=1))
+    failures = [e for e in payroll.trace.filter(kind="rollback", semantic=True)
+                if "injected failure" in str(e.fields.get("reason"))]
+    employees = payroll.scenario.params["employees"]
+    assert payroll.outcome == "completed" and len(failures) == len(employees) == 3

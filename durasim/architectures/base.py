@@ -188,7 +188,6 @@ class World:
         self.injector = FaultInjector(self.sim, self.plan, self.nodes, scenario.step_names,
                                       default_node=default_node)
         self.logs: dict[str, list[str]] = {}
-        self.attempts: dict[str, int] = {}
         self.service_time = service_time
         self.given_up_at: float | None = None
         self._folder = tempfile.TemporaryDirectory(prefix="durasim-", dir=_FAST_TMP)

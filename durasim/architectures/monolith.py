@@ -30,6 +30,7 @@ from durasim.architectures.services import (
     request,
 )
 from durasim.faults import FaultPlan
+from durasim.injector import activity_instance
 from durasim.node import Node
 from durasim.scenarios import Scenario
 
@@ -147,11 +148,9 @@ async def _transaction(app: ServiceNode, key: str | None) -> dict[str, Any]:
     for step in steps:
         sim.record(app.name, "step", step=step.number, name=step.name, phase="start", ref=ref)
         await sim.timeout(world.service_time)
-        attempt = world.attempts[step.name] = world.attempts.get(step.name, 0) + 1
         try:
-            if world.injector.activity_fails(step.name, attempt):
-                raise ServiceError(step.op, f"injected failure on attempt {attempt}",
-                                   retryable=True)
+            if world.injector.activity_fails(step.name, activity_instance(ref, step.name)):
+                raise ServiceError(step.op, "injected failure (FailActivity)", retryable=True)
             results[step.name] = apply_op(conn, step.op, scenario.args_for(step), ref=ref,
                                           step=step.number, name=step.name)
         except ServiceError as exc:

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from durasim.core import Event
+from durasim.injector import activity_instance
 from durasim.network import Message, Network
 from durasim.node import Mailbox, Node
 
@@ -496,9 +497,8 @@ class ServiceNode(Node):
                     self.log(f"step {step} {name}: key {key} already processed; "
                              "returning the first result, no new effect")
                     return Outcome(deduped=True, **json.loads(row[0]))
-            attempt = self.world.attempts[name] = self.world.attempts.get(name, 0) + 1
-            if self.world.injector.activity_fails(name, attempt):
-                raise TransientError(op, f"injected failure on attempt {attempt}")
+            if self.world.injector.activity_fails(name, activity_instance(ref, name)):
+                raise TransientError(op, "injected failure (FailActivity)")
             try:
                 outcome = Outcome(True, apply_op(conn, op, args, ref=ref, step=step, name=name))
             except ServiceError as exc:
