@@ -21,6 +21,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from durasim.money import money
+
 if TYPE_CHECKING:
     from durasim.architectures.base import Run
     from durasim.scenarios import Scenario
@@ -105,14 +107,6 @@ def _deltas(run: Run) -> dict[str, int]:
             for a in dict.fromkeys([*initial, *final])}
 
 
-def _limbo(run: Run) -> dict[str, int]:
-    """Per business reference, money taken out and not (yet) put anywhere."""
-    limbo: dict[str, int] = defaultdict(int)
-    for posting in run.state.get("postings", []):
-        limbo[posting["ref"]] -= posting["delta"]
-    return {ref: amount for ref, amount in limbo.items() if amount}
-
-
 def _multiple(actual: int, expected: int) -> str:
     if expected and actual != expected and actual % expected == 0 and actual // expected > 1:
         return f" ({abs(expected)} {times(actual // expected)})"
@@ -140,27 +134,26 @@ def _who(run: Run, baseline: Run | None) -> str:
 # -- the checks -------------------------------------------------------------------------
 
 def money_conserved(run: Run, baseline: Run | None = None) -> CheckResult:
-    """The total in all accounts, plus money visibly on its way, equals the initial total."""
-    initial = run.scenario.total_money
-    total = sum(run.state.get("balances", {}).values())
-    pending = {p["ref"]: p for p in run.state.get("pending", [])}
-    in_flight = sum(amount for ref, amount in _limbo(run).items() if ref in pending)
-    missing = initial - total - in_flight
-    if missing == 0:
-        if in_flight:
-            where = _and(sorted({p["where"] for p in pending.values()}))
+    """The total in all accounts, plus money visibly on its way, equals the initial total.
+
+    The numbers are :func:`durasim.money.money`'s, the same the pictures show.
+    """
+    found = money(run)
+    if found.missing == 0:
+        if found.in_flight:
             return CheckResult("money_conserved", True,
-                               f"Money is conserved only counting {in_flight} still in flight "
-                               f"({where}): the accounts hold {total} of {initial}.")
+                               f"Money is conserved only counting {found.in_flight} still in "
+                               f"flight ({_and(list(found.where))}): the accounts hold "
+                               f"{found.held} of {found.total}.")
         return CheckResult("money_conserved", True,
-                           f"Money is conserved: the accounts hold {total} in total, as "
+                           f"Money is conserved: the accounts hold {found.held} in total, as "
                            "before.")
     who = _who(run, baseline)
-    if missing > 0:
+    if found.destroyed:
         return CheckResult("money_conserved", False,
-                           f"Money was destroyed: {who}; {missing} is missing.")
+                           f"Money was destroyed: {who}; {found.destroyed} is missing.")
     return CheckResult("money_conserved", False,
-                       f"Money was created: {who}; {-missing} appeared from nowhere.")
+                       f"Money was created: {who}; {found.created} appeared from nowhere.")
 
 
 def _effect_counts(run: Run, scenario: Scenario) -> dict[str, Counter[str]]:

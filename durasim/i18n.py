@@ -84,6 +84,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "in_flight": ("money in flight", "dinero en tránsito"),
     "total": ("total", "total"),
     "created": ("money created", "dinero creado"),
+    "destroyed": ("money destroyed", "dinero destruido"),
+    "out_of_accounts": ("money out of the accounts", "dinero fuera de las cuentas"),
     "balances_title": ("Balances over time", "Saldos a lo largo del tiempo"),
     "graph_title": ("The system", "El sistema"),
     "queues": ("queues", "colas"),

@@ -199,8 +199,10 @@ def test_architecture_graph_paints_the_crashed_node_red(lost) -> None:
     names = {t.get_text() for t in during.axes[0].texts}
     assert "bank_b ✖" in names and "bank_b ✖" not in {t.get_text() for t in before.axes[0].texts}
     assert "bob 50" in names and "alice 75 (-25)" in names
-    assert any("money in flight: 25" in t.get_text() for t in during.axes[0].texts)
+    assert "money out of the accounts: 25" in names  # nobody can know its fate yet
     assert to_png(before) != to_png(during)
+    end = {t.get_text() for t in architecture_graph(lost).axes[0].texts}
+    assert "money destroyed: 25" in end and "25 is missing" in str(lost.checks)
 
 
 def test_complexity_figure_counts_the_pairs_that_can_talk() -> None:
@@ -225,7 +227,7 @@ def test_balances_show_the_money_that_vanished(lost) -> None:
     assert balances_at(lost, moves[0].time) == {"alice": 75, "bob": 50}
     figure = balances(lost)
     labels = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
-    assert labels == ["alice: 100 → 75", "bob: 50 → 50", "money in flight: 25"]
+    assert labels == ["alice: 100 → 75", "bob: 50 → 50", "money destroyed: 25"]
 
 
 def test_balances_show_a_double_deposit_as_money_created() -> None:

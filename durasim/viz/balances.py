@@ -1,9 +1,11 @@
 """Each account's balance over time, and the money that is neither here nor there.
 
 The checks say "25 vanished"; this picture shows when: alice's line steps down at the
-withdrawal, bob's never steps up, and the money-in-flight line rises and stays up. A
-double deposit shows as bob stepping up twice and the in-flight line going negative
-(money created). The x axis is the timeline's, so the two pictures line up.
+withdrawal, bob's never steps up, and the dashed line of money out of the accounts rises
+and stays up; its label says what the checks say of it at the end (still in flight,
+destroyed or created: :func:`durasim.money.money` decides for both). A double deposit
+shows as bob stepping up twice and the dashed line going negative (money created). The x
+axis is the timeline's, so the two pictures line up.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from matplotlib.figure import Figure
 
 from durasim.i18n import t
 from durasim.viz import style
-from durasim.viz.state import balances_at, in_flight, movements
+from durasim.viz.state import balances_at, money_label, movements
 from durasim.viz.story import Story, tell, time_ticks
 
 _ACCOUNT_COLOURS = ("#0969da", "#1a7f37", "#8250df", "#bf3989", "#4d2d00", "#1b7c83")
@@ -54,6 +56,7 @@ def balances(run: Any, *, until: float | None = None, ax: Axes | None = None,
         xs = [-0.5] + [story.x_at(m.time) for m in moves if until is None or m.time <= until]
         xs.append(stop)
         current = dict(initial)
+        total = sum(initial.values())
         series: dict[str, list[int]] = {a: [b] for a, b in current.items()}
         flying = [0]
         for move in moves:
@@ -63,15 +66,14 @@ def balances(run: Any, *, until: float | None = None, ax: Axes | None = None,
             for account in current:
                 series.setdefault(account, [initial.get(account, 0)] * (len(flying)))
                 series[account].append(current[account])
-            flying.append(in_flight(run, current))
+            flying.append(total - sum(current.values()))
         for index, (account, values) in enumerate(series.items()):
             ys = [*values, values[-1]]
             ax.step(xs[:len(ys)], ys, where="post", linewidth=2,
                     color=_ACCOUNT_COLOURS[index % len(_ACCOUNT_COLOURS)],
                     label=f"{account}: {values[0]} → {values[-1]}")
         ys = [*flying, flying[-1]]
-        label = (f"{t('in_flight')}: {flying[-1]}" if flying[-1] >= 0
-                 else f"{t('created')}: {-flying[-1]}")
+        label = money_label(run, until) or f"{t('out_of_accounts')}: 0"
         ax.step(xs[:len(ys)], ys, where="post", linewidth=1.6, linestyle="--",
                 color=style.MONEY_IN_FLIGHT, label=label)
         ax.axhline(0, color="#d0d7de", linewidth=0.8, zorder=0)

@@ -24,7 +24,7 @@ from durasim.viz.state import (
     DEAD_LETTER,
     balances_at,
     history_length,
-    in_flight,
+    money_label,
     node_status,
     queue_depths,
 )
@@ -173,11 +173,8 @@ def _balances(ax: Axes, run: Any, pos: dict[str, tuple[float, float]],
             p[1] for p in pos.values()))
         ax.text(x, y - 0.2, "\n".join(loose), fontsize=style.SMALL, ha="center",
                 va="top", color="#24292f", zorder=5)
-    flying = in_flight(run, balances)
-    if flying:
-        created = flying < 0
-        text = (f"{t('in_flight')}: {flying}" if not created
-                else f"{t('created')}: {-flying}")
+    text = money_label(run, at)
+    if text:
         ax.text(0.0, 0.0, text, transform=ax.transAxes, fontsize=style.FONT_SIZE,
                 fontweight="bold", color=style.MONEY_IN_FLIGHT, ha="left", va="bottom")
 

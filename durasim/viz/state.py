@@ -3,18 +3,22 @@
 A widget that steps through a run, or an animation frame, needs "who was down, what sat
 in each queue, what each account held" at a chosen virtual time. Nothing is re-simulated:
 the trace says when nodes crashed and restarted and when messages reached and left the
-broker, and the databases' ``postings`` (joined to the trace's effect events) say when
-money moved. Determinism makes this the same as having stopped the simulation there.
+broker, and :mod:`durasim.money` says when money moved and where it is. Determinism
+makes this the same as having stopped the simulation there.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from durasim.i18n import t
+from durasim.money import Movement, balances_at, money, movements
 from durasim.trace import TraceEvent
 from durasim.viz.story import semantic_events
+
+__all__ = ["DEAD_LETTER", "Moment", "Movement", "balances_at", "history_length", "moments",
+           "money_label", "movements", "node_status", "queue_depths"]
 
 
 def node_status(source: Any, at: float | None = None) -> dict[str, bool]:
@@ -94,69 +98,22 @@ def history_length(source: Any, at: float | None = None) -> int:
     return count
 
 
-@dataclass(frozen=True)
-class Movement:
-    """Money moving: ``delta`` on ``account`` at virtual time ``time`` (by ``step``)."""
+def money_label(run: Any, at: float | None = None) -> str:
+    """What the pictures say about money not in the accounts ("" when there is none).
 
-    time: float
-    account: str
-    delta: int
-    step: Any = None
-
-
-def movements(run: Any) -> list[Movement]:
-    """Every posting of every database, in time order.
-
-    A posting row says which effect moved the money but not when; the trace's ``effect``
-    records say when each step's effects committed on each node, in order, so the k-th
-    effect of step s on node n is the k-th effect row of (n, s).
-
-    Raises:
-        TypeError: ``run`` is not a Run from ``durasim.run`` (it has no databases).
+    Read from :func:`durasim.money.money`, the numbers the checks judge by, so the graph
+    can never say "in flight" where the checks say "destroyed". Before the end of the run
+    nobody knows yet, and the label says only that the money is out of the accounts.
     """
-    state = getattr(run, "state", None)
-    if not isinstance(state, dict) or "balances" not in state:
-        raise TypeError("balances need a Run from durasim.run(...), which reads the bank's "
-                        f"databases; got {type(run).__name__}")
-    effects = {(e.get("service"), e.get("id")): e for e in state.get("effects", [])}
-    groups: dict[tuple[Any, Any], list[dict[str, Any]]] = defaultdict(list)
-    for posting in state.get("postings", []):
-        effect = effects.get((posting.get("service"), posting.get("effect_id")), {})
-        groups[(posting.get("service"), effect.get("step"))].append(posting)
-    when: dict[tuple[Any, Any], list[float]] = defaultdict(list)
-    events: list[TraceEvent] = semantic_events(run)
-    for event in events:
-        if event.kind == "step" and event.fields.get("phase") == "effect":
-            when[(event.node, event.fields.get("step"))].append(event.time)
-    end = events[-1].time if events else 0.0
-    found = []
-    for key, postings in groups.items():
-        ids = sorted({p.get("effect_id") for p in postings}, key=lambda v: (v is None, v))
-        times = when.get(key, [])
-        for posting in postings:
-            k = ids.index(posting.get("effect_id"))
-            time = times[k] if k < len(times) else (times[-1] if times else end)
-            found.append(Movement(time, str(posting["account"]), int(posting["delta"]),
-                                  key[1]))
-    found.sort(key=lambda m: m.time)
-    return found
-
-
-def balances_at(run: Any, at: float | None = None) -> dict[str, int]:
-    """Account -> balance at virtual time ``at`` (the final balances when None)."""
-    if at is None:
-        return dict(run.state["balances"])
-    balances = dict(run.scenario.accounts)
-    for move in movements(run):
-        if move.time > at:
-            break
-        balances[move.account] = balances.get(move.account, 0) + move.delta
-    return balances
-
-
-def in_flight(run: Any, balances: dict[str, int]) -> int:
-    """Money that left one account and has not reached another (negative: created)."""
-    return int(run.scenario.total_money) - sum(balances.values())
+    found = money(run, at)
+    if found.created:
+        return f"{t('created')}: {found.created}"
+    if found.destroyed:
+        return f"{t('destroyed')}: {found.destroyed}"
+    if found.in_flight:
+        key = "in_flight" if found.final else "out_of_accounts"
+        return f"{t(key)}: {found.in_flight}"
+    return ""
 
 
 @dataclass(frozen=True)
