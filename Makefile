@@ -24,6 +24,7 @@ test: $(VENV) chromium lint typecheck pytest
 
 lint: $(VENV)
 	.venv/bin/ruff check durasim tests benchmarks
+	.venv/bin/lint-imports --no-cache
 
 typecheck: $(VENV)
 	.venv/bin/mypy

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from durasim.architectures import ARCHITECTURES, get_architecture
-from durasim.architectures.base import Run
+from durasim.architectures.base import Architecture, Run
+from durasim.checks import evaluate
 from durasim.errors import ScenarioError
 from durasim.faults import FaultPlan, as_plan
 from durasim.scenarios import Scenario, get_scenario
@@ -34,8 +35,19 @@ def run(scenario: Scenario | str, architecture: str, faults: Any = None, seed: i
     Raises:
         ScenarioError: an unknown scenario, architecture, step, node or option.
     """
-    return get_architecture(architecture).run(get_scenario(scenario), as_plan(faults), seed,
-                                              **options)
+    return judged(get_architecture(architecture), get_scenario(scenario), as_plan(faults),
+                  seed, options)
+
+
+def judged(arch: Architecture, scenario: Scenario, plan: FaultPlan, seed: int,
+           options: Mapping[str, Any]) -> Run:
+    """Run on ``arch`` and attach the checks, against the crash-free twin (cached)."""
+    result = arch.run(scenario, plan, seed, **options)
+    baseline = result if not plan else arch.baseline(result.scenario, seed, result.options)
+    if baseline is not result and not baseline.checks.results:
+        baseline.checks = evaluate(baseline, baseline)
+    result.checks = evaluate(result, baseline)
+    return result
 
 
 @dataclass
@@ -143,7 +155,7 @@ def compare(scenario: Scenario | str, faults: Any = None, seed: int = 0,
     for name, arch in available.items():
         mine = {k: v for k, v in shared.items() if k in arch.options}
         try:
-            result.runs[name] = arch.run(scenario, plan, seed, **mine, **per_arch[name])
+            result.runs[name] = judged(arch, scenario, plan, seed, {**mine, **per_arch[name]})
         except ScenarioError as exc:
             if "has no step" in str(exc) or "has no option" in str(exc):
                 raise

@@ -15,13 +15,14 @@ sits.
 
 from __future__ import annotations
 
-import html
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from durasim.money import money
+from durasim.verdict import CheckReport, CheckResult
+
+__all__ = ["CheckReport", "CheckResult", "caller_informed", "down_at_end", "evaluate",
+           "exactly_once", "money_conserved", "nothing_stuck", "same_outcome", "times"]
 
 if TYPE_CHECKING:
     from durasim.architectures.base import Run
@@ -39,63 +40,6 @@ def _and(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One invariant's verdict: its name, pass/fail and the sentence that explains it."""
-
-    name: str
-    ok: bool
-    sentence: str
-
-    def __str__(self) -> str:
-        return f"{'✓' if self.ok else '✗'} {self.sentence}"
-
-
-class CheckReport:
-    """The verdicts of one run; ``ok`` when all passed. Iterate it, or index by name."""
-
-    def __init__(self, results: Iterable[CheckResult] = ()) -> None:
-        self.results: tuple[CheckResult, ...] = tuple(results)
-
-    @property
-    def ok(self) -> bool:
-        """True when every check passed."""
-        return all(r.ok for r in self.results)
-
-    @property
-    def failed(self) -> list[CheckResult]:
-        """The checks that did not pass."""
-        return [r for r in self.results if not r.ok]
-
-    def __iter__(self) -> Iterator[CheckResult]:
-        return iter(self.results)
-
-    def __len__(self) -> int:
-        return len(self.results)
-
-    def __getitem__(self, key: int | str) -> CheckResult:
-        if isinstance(key, int):
-            return self.results[key]
-        for result in self.results:
-            if result.name == key:
-                return result
-        raise KeyError(f"no check {key!r}; checks: {', '.join(r.name for r in self.results)}")
-
-    def __str__(self) -> str:
-        return "\n".join(str(r) for r in self.results)
-
-    def __repr__(self) -> str:
-        verdict = "ok" if self.ok else "FAILED"
-        return f"<CheckReport {verdict}: {len(self.failed)} of {len(self)} failed>"
-
-    def _repr_html_(self) -> str:
-        items = "".join(
-            f"<li><span style='color:{'#1a7f37' if r.ok else '#cf222e'}'>"
-            f"{'✓' if r.ok else '✗'}</span> {html.escape(r.sentence)}</li>"
-            for r in self.results)
-        return f"<ul class='durasim-checks' style='list-style:none;padding-left:0'>{items}</ul>"
 
 
 # -- helpers ------------------------------------------------------------------------------

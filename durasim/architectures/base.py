@@ -2,8 +2,10 @@
 
 An :class:`Architecture` turns (scenario, fault plan, seed, options) into a :class:`Run`.
 Subclasses only write :meth:`Architecture.simulate`; :meth:`Architecture.run` validates
-the options and the plan, runs the crash-free twin of the run (cached) and attaches the
-checks, so that every architecture is judged by the same invariants in the same words.
+the options and the plan, and :meth:`Architecture.baseline` runs (and caches) the
+crash-free twin. Judging is :func:`durasim.api.run`'s: the checks read runs, and the
+architectures know nothing of the checks, so every architecture is judged by the same
+invariants in the same words.
 :class:`World` is what one simulation shares: the kernel, the network, the fault
 injector, the per-node logs and the temporary folder of SQLite files.
 """
@@ -21,7 +23,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from durasim.checks import CheckReport, evaluate
 from durasim.core import Simulation
 from durasim.errors import ScenarioError
 from durasim.faults import (
@@ -40,6 +41,7 @@ from durasim.network import Network
 from durasim.node import Node
 from durasim.scenarios import Scenario, get_scenario
 from durasim.trace import Trace
+from durasim.verdict import CheckReport
 
 _FAST_TMP = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 """Where run folders go: memory-backed on Linux (the files die with the run anyway)."""
@@ -325,7 +327,7 @@ class Architecture(ABC):
 
     def run(self, scenario: Scenario | str, faults: Any = None, seed: int = 0,
             **options: Any) -> Run:
-        """Run ``scenario`` under ``faults`` and judge the result.
+        """Run ``scenario`` under ``faults``; :func:`durasim.api.run` judges the result.
 
         Raises:
             ScenarioError: unknown scenario, step, node or option, or a scenario this
@@ -338,10 +340,7 @@ class Architecture(ABC):
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise TypeError(f"seed must be an integer, got {seed!r}")
         opts = self.check_options(options)
-        run = self.simulate(scenario, plan, seed, opts)
-        baseline = run if not plan else self.baseline(scenario, seed, opts)
-        run.checks = evaluate(run, baseline)
-        return run
+        return self.simulate(scenario, plan, seed, opts)
 
     def baseline(self, scenario: Scenario, seed: int, options: dict[str, Any]) -> Run:
         """The same run without faults (what "same outcome" compares with); cached."""
@@ -351,7 +350,6 @@ class Architecture(ABC):
             _BASELINES.move_to_end(key)
             return cached
         run = self.simulate(scenario, FaultPlan(), seed, options)
-        run.checks = evaluate(run, run)
         _BASELINES[key] = run
         if len(_BASELINES) > _BASELINE_LIMIT:
             _BASELINES.popitem(last=False)
