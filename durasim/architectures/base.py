@@ -273,8 +273,7 @@ class World:
             sim.run(max_steps=256)
             if not self.injector.gone_for_good or not trace.enabled:
                 continue
-            for index in range(seen, len(trace)):
-                event = trace[index]
+            for event in itertools.islice(trace, seen, None):
                 if event.kind in PROGRESS and event.fields:
                     progress_at, steps_at = event.time, sim.steps
             seen = len(trace)
