@@ -191,7 +191,6 @@ class World:
                                       default_node=default_node)
         self.logs: dict[str, list[str]] = {}
         self.service_time = service_time
-        self.given_up_at: float | None = None
         self._folder = tempfile.TemporaryDirectory(prefix="durasim-", dir=_FAST_TMP)
         self._ids = itertools.count(1)
 
@@ -278,7 +277,6 @@ class World:
                     progress_at, steps_at = event.time, sim.steps
             seen = len(trace)
             if sim.now - progress_at > GIVE_UP_AFTER and sim.steps - steps_at > BUSY_STEPS:
-                self.given_up_at = sim.now
                 return
 
     def close(self) -> None:
