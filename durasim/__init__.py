@@ -13,6 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 from durasim.api import Comparison, compare, run
 from durasim.architectures import ARCHITECTURES, Architecture, Run, get_architecture
 from durasim.architectures.services import ServiceError, ServiceTimeout
+from durasim.bridges import sdk_objects as _sdk_objects  # noqa: F401 (Temporal SDK code in execute)
 from durasim.checks import CheckReport, CheckResult
 from durasim.core import NodeCrashed, Simulation
 from durasim.engine.activity import ActivityInfo, activity_info, activity_sleep

@@ -179,7 +179,7 @@ class EngineCluster:
         for name, found in activities.items():
             self.worker.activities.setdefault(name, found)
         payload = {"workflow_id": workflow_id, "workflow_type": definition.name,
-                   "args": list(args)}
+                   "args": definition.recorded_input(args)}
         self.client.spawn(self._until_accepted("StartWorkflow", payload,
                                                ("StartAccepted", workflow_id)), "start")
         for seq, signal in enumerate(signals):

@@ -5,12 +5,18 @@ definition to it; running it is the worker's business, and nothing is registered
 globally. A worker learns which activities and child workflows it can run from what it is
 given: the workflow itself, ``activities=[...]``, and the definitions the workflow's code
 refers to (:func:`referenced_definitions`).
+
+Code written for another SDK can stand wherever durasim takes a workflow or an activity:
+a bridge registers a *definition adapter* (:func:`register_definition_adapter`) that
+gives the durasim definition of such an object (a Temporal ``@workflow.defn`` class, an
+``@activity.defn`` function), and the lookups below ask it when the durasim attribute
+is missing.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import CodeType, FunctionType
 from typing import Any, TypeVar
@@ -22,15 +28,27 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @dataclass(frozen=True)
 class WorkflowDefinition:
-    """What ``@workflow`` attaches: a name and the ``async def (ctx, *args)`` to run."""
+    """What ``@workflow`` attaches: a name and the ``async def (ctx, *args)`` to run.
+
+    ``origin`` is the code the definition was made from when that is not ``fn`` itself
+    (a Temporal SDK workflow class run by a bridge): what students read and step through.
+    ``encode`` turns the arguments a caller passes into the JSON values the history
+    records (an SDK class's dataclasses go through the SDK's payload converter).
+    """
 
     name: str
     fn: Callable[..., Any]
+    origin: Any = None
+    encode: Callable[[Sequence[Any]], list[Any]] | None = None
+
+    def recorded_input(self, args: Sequence[Any]) -> list[Any]:
+        """The input as WorkflowExecutionStarted records it."""
+        return self.encode(args) if self.encode is not None else list(args)
 
     @property
     def source(self) -> tuple[list[str], int]:
         """Source lines and first line number (for the replay stepper)."""
-        return inspect.getsourcelines(self.fn)
+        return inspect.getsourcelines(self.origin if self.origin is not None else self.fn)
 
 
 @dataclass(frozen=True)
@@ -90,9 +108,33 @@ def activity(fn: F | None = None, *, name: str | None = None, duration: float = 
     return decorate(fn) if fn is not None else decorate
 
 
+DefinitionAdapter = Callable[[Any], "WorkflowDefinition | ActivityDefinition | None"]
+_ADAPTERS: list[DefinitionAdapter] = []
+
+
+def register_definition_adapter(adapter: DefinitionAdapter) -> None:
+    """Let objects of another SDK stand where durasim takes a workflow or an activity.
+
+    ``adapter(obj)`` returns the durasim definition for ``obj``, or None for objects it
+    does not know. Registering the same adapter twice has no effect.
+    """
+    if adapter not in _ADAPTERS:
+        _ADAPTERS.append(adapter)
+
+
+def _adapted(obj: Any) -> WorkflowDefinition | ActivityDefinition | None:
+    for adapter in _ADAPTERS:
+        definition = adapter(obj)
+        if definition is not None:
+            return definition
+    return None
+
+
 def workflow_definition(fn: Any) -> WorkflowDefinition:
     """The definition attached by ``@workflow``, or a TypeError that says what to do."""
     definition = getattr(fn, "__durasim_workflow__", None)
+    if definition is None:
+        definition = _adapted(fn)
     if not isinstance(definition, WorkflowDefinition):
         raise TypeError(f"{getattr(fn, '__name__', fn)!r} is not a workflow: decorate it "
                         "with @durasim.workflow")
@@ -102,6 +144,8 @@ def workflow_definition(fn: Any) -> WorkflowDefinition:
 def activity_definition(fn: Any) -> ActivityDefinition:
     """The definition attached by ``@activity``, or a TypeError that says what to do."""
     definition = getattr(fn, "__durasim_activity__", None)
+    if definition is None:
+        definition = _adapted(fn)
     if not isinstance(definition, ActivityDefinition):
         raise TypeError(f"{getattr(fn, '__name__', fn)!r} is not an activity: decorate it "
                         "with @durasim.activity")
@@ -128,20 +172,27 @@ def referenced_definitions(fn: Callable[..., Any]
             continue
         seen.add(id(current))
         for value in _referenced_values(current):
-            found_workflow = getattr(value, "__durasim_workflow__", None)
-            found_activity = getattr(value, "__durasim_activity__", None)
-            if isinstance(found_workflow, WorkflowDefinition):
-                workflows.setdefault(found_workflow.name, found_workflow)
-                pending.append(found_workflow.fn)
-            elif isinstance(found_activity, ActivityDefinition):
-                activities.setdefault(found_activity.name, found_activity)
+            found = (getattr(value, "__durasim_workflow__", None)
+                     or getattr(value, "__durasim_activity__", None) or _adapted(value))
+            if isinstance(found, WorkflowDefinition):
+                workflows.setdefault(found.name, found)
+                pending.append(found.origin if found.origin is not None else found.fn)
+            elif isinstance(found, ActivityDefinition):
+                activities.setdefault(found.name, found)
             elif isinstance(value, FunctionType):
                 pending.append(value)
     return workflows, activities
 
 
 def _referenced_values(fn: Any) -> Iterator[Any]:
-    """Globals and closure values a function's code (and its nested code) names."""
+    """Globals and closure values a function's code (and its nested code) names; for a
+    class (an SDK workflow), what its methods name."""
+    if isinstance(fn, type):
+        for member in vars(fn).values():
+            member = getattr(member, "__func__", member)  # static and class methods
+            if isinstance(member, FunctionType):
+                yield member
+        return
     code = getattr(fn, "__code__", None)
     if not isinstance(code, CodeType):
         return
