@@ -22,6 +22,7 @@ import temporalio.common
 import temporalio.converter
 import temporalio.exceptions
 
+from durasim.bridges.temporal.sdk_errors import UnsupportedFeatureError
 from durasim.engine.failures import (
     ActivityError,
     ApplicationError,
@@ -125,6 +126,8 @@ def to_durasim_error(error: BaseException) -> BaseException:
         return CancelledError(safe_text(error))
     if isinstance(error, temporalio.exceptions.FailureError):  # timeouts, terminations...
         return ApplicationError(error.message, type(error).__name__)
+    if isinstance(error, UnsupportedFeatureError):  # retrying would meet it again
+        return ApplicationError(str(error), type(error).__name__, non_retryable=True)
     return error
 
 
