@@ -171,6 +171,9 @@ def referenced_definitions(fn: Callable[..., Any]
         if id(current) in seen:
             continue
         seen.add(id(current))
+        if isinstance(current, type):
+            pending.extend(_methods(current))
+            continue
         for value in _referenced_values(current):
             found = (getattr(value, "__durasim_workflow__", None)
                      or getattr(value, "__durasim_activity__", None) or _adapted(value))
@@ -184,15 +187,16 @@ def referenced_definitions(fn: Callable[..., Any]
     return workflows, activities
 
 
+def _methods(cls: type) -> Iterator[FunctionType]:
+    """The functions a class defines (an SDK workflow's code is its methods)."""
+    for member in vars(cls).values():
+        member = getattr(member, "__func__", member)  # static and class methods
+        if isinstance(member, FunctionType):
+            yield member
+
+
 def _referenced_values(fn: Any) -> Iterator[Any]:
-    """Globals and closure values a function's code (and its nested code) names; for a
-    class (an SDK workflow), what its methods name."""
-    if isinstance(fn, type):
-        for member in vars(fn).values():
-            member = getattr(member, "__func__", member)  # static and class methods
-            if isinstance(member, FunctionType):
-                yield member
-        return
+    """Globals and closure values a function's code (and its nested code) names."""
     code = getattr(fn, "__code__", None)
     if not isinstance(code, CodeType):
         return

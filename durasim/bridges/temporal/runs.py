@@ -16,9 +16,15 @@ from collections.abc import Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from durasim.bridges.temporal.adapter import DEFAULT_TASK_QUEUE, _sdk, durasim_worker
+from durasim.bridges.temporal.adapter import (
+    DEFAULT_TASK_QUEUE,
+    WORKER_IDENTITY,
+    _sdk,
+    durasim_worker,
+)
 from durasim.bridges.temporal.devserver import TemporalDevServer
 from durasim.bridges.temporal.install import TemporalServerError
+from durasim.bridges.temporal.sdk_deploy import is_sdk_workflow, sdk_worker
 from durasim.engine.api import Signal
 from durasim.engine.definitions import workflow_definition
 from durasim.engine.history import EventType, History
@@ -165,10 +171,15 @@ async def execute_on_temporal_async(
     workflow_id = id or definition.name
     sdk = _sdk()
     client = await _connect(server)
-    async with durasim_worker(client, workflows=[workflow, *workflows], activities=activities,
-                              task_queue=task_queue):
-        handle = await client.start_workflow(definition.name, args=list(args), id=workflow_id,
-                                             task_queue=task_queue)
+    worker = (sdk_worker(client, workflows=[workflow, *workflows], activities=activities,
+                         task_queue=task_queue, identity=WORKER_IDENTITY)
+              if is_sdk_workflow(workflow) else
+              durasim_worker(client, workflows=[workflow, *workflows], activities=activities,
+                             task_queue=task_queue))
+    async with worker:
+        handle = await client.start_workflow(definition.name,
+                                             args=definition.recorded_input(args),
+                                             id=workflow_id, task_queue=task_queue)
         sender = (asyncio.ensure_future(_send_signals(client, workflow_id, signals,
                                                       max_signal_delay))
                   if signals else None)
@@ -221,14 +232,15 @@ def execute_on_temporal(
     task_queue: str = DEFAULT_TASK_QUEUE, timeout: float = 60.0,
     max_signal_delay: float = MAX_SIGNAL_DELAY,
 ) -> TemporalRun:
-    """Run a durasim workflow on a real Temporal server; return what Temporal recorded.
+    """Run a workflow on a real Temporal server; return what Temporal recorded.
 
-    The same ``@durasim.workflow`` function ``durasim.execute`` simulates runs here on a
-    ``temporalio`` worker (started for the call, stopped after), so the two histories can
-    be compared event by event.
+    The same workflow ``durasim.execute`` simulates runs here on a ``temporalio`` worker
+    (started for the call, stopped after), so the two histories can be compared event by
+    event. A Temporal SDK class (and its ``@activity.defn`` functions) runs on a plain SDK
+    worker, exactly as deployed; an ``@durasim.workflow`` through durasim's adapter.
 
     Args:
-        workflow: an ``@durasim.workflow`` function.
+        workflow: an ``@durasim.workflow`` function or a ``@workflow.defn`` class.
         *args: its input (JSON values).
         server: a running :class:`TemporalDevServer` or a ``"host:port"`` address.
         activities: activity functions (default: every ``@durasim.activity`` defined).

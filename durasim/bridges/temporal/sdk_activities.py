@@ -50,6 +50,7 @@ def sdk_activity_definition(fn: Callable[..., Any]) -> ActivityDefinition:
     runner.__name__ = runner.__qualname__ = defn.name
     definition = ActivityDefinition(defn.name, runner, defn.is_async)
     runner.__durasim_activity__ = definition  # the function durasim runs is durasim's own
+    runner.__wrapped__ = fn  # the SDK's function, for a real worker (sdk_deploy)
     return definition
 
 
