@@ -42,12 +42,12 @@ async def sdk_worker(client: Any, *, workflows: Sequence[Any], activities: Seque
         names = sorted(n for n, d in found_workflows.items() if d.origin is None)
         raise TypeError(f"a Temporal SDK worker cannot serve durasim workflows ({names}): "
                         "run those with durasim's own bridge worker")
-    functions = [getattr(d.fn, "__wrapped__", None) for d in found_activities.values()]
-    if any(fn is None for fn in functions):
-        names = sorted(n for n, d in found_activities.items()
-                       if getattr(d.fn, "__wrapped__", None) is None)
-        raise TypeError(f"a Temporal SDK worker cannot run durasim activities ({names}); "
-                        "give it @activity.defn functions")
+    wrapped = {n: getattr(d.fn, "__wrapped__", None) for n, d in found_activities.items()}
+    functions = [fn for fn in wrapped.values() if fn is not None]
+    durasim_only = sorted(n for n, fn in wrapped.items() if fn is None)
+    if durasim_only:
+        raise TypeError(f"a Temporal SDK worker cannot run durasim activities "
+                        f"({durasim_only}); give it @activity.defn functions")
     # the SDK's sandbox re-imports a workflow's module, which a notebook's __main__ is not
     sandbox_ok = all(cls.__module__ != "__main__" for cls in classes)
     options: dict[str, Any] = {} if sandbox_ok else {
