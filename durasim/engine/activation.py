@@ -8,6 +8,7 @@ stopped at. ``Frame`` and ``SourceLine`` are where in the *user's* code that is.
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import os
 import sys
@@ -26,9 +27,26 @@ _SCENARIOS = os.path.join(_DURASIM, "scenarios")
 """... except the scenarios' workflows, which are plain business code to be read."""
 
 
+def _package_folder(name: str) -> str | None:
+    """Where package ``name`` is installed (without importing it), or None."""
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    origin = spec.origin if spec is not None else None
+    return os.path.dirname(os.path.abspath(origin)) if origin else None
+
+
+_MACHINERY = tuple(folder + os.sep for folder in (_package_folder("asyncio"),
+                                         _package_folder("temporalio")) if folder)
+"""Other machinery workflow code runs on: asyncio and Temporal's SDK (for SDK classes)."""
+
+
 def is_user_code(filename: str) -> bool:
     """Is ``filename`` workflow code a student wrote (or reads), not durasim's machinery?"""
     path = os.path.abspath(filename)
+    if path.startswith(_MACHINERY):
+        return False
     return not path.startswith(_DURASIM) or path.startswith(_SCENARIOS)
 
 

@@ -11,6 +11,7 @@ waiting on, and what its local variables hold.
 from __future__ import annotations
 
 import inspect
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,10 +99,21 @@ def source_of(position: Position, definition: WorkflowDefinition
             return frame.name, frame.lines, frame.first_line, line.line
     source, first = definition.source
     lines = tuple(source)
-    if line is not None and line.function == definition.fn.__name__:
+    if line is not None and (line.function == definition.fn.__name__
+                             or _inside(line, definition, first, len(lines))):
         return definition.name, lines, first, line.line
     current = _return_line(lines, first) if position.finished else first
     return definition.name, lines, first, current
+
+
+def _inside(line: SourceLine, definition: WorkflowDefinition, first: int, count: int) -> bool:
+    """Is ``line`` within the definition's source (a method of an SDK workflow class)?"""
+    try:
+        filename = inspect.getsourcefile(definition.origin or definition.fn)
+    except TypeError:
+        return False
+    return (filename is not None and os.path.abspath(filename) == os.path.abspath(line.filename)
+            and first <= line.line < first + count)
 
 
 def describe(event: HistoryEvent) -> str:
