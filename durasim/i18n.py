@@ -38,6 +38,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "idempotent_activities": ("idempotent activities", "actividades idempotentes"),
     "compact": ("compact history", "historial compacto"),
     "event": ("History event", "Evento del historial"),
+    "crash_after_event": ("Crash after event (0: no crash)",
+                          "Caída tras el evento (0: sin caída)"),
     # widgets: what they say
     "checks": ("Checks", "Comprobaciones"),
     "outcome": ("Outcome", "Resultado"),
@@ -74,6 +76,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "crash": ("crash", "caída"),
     "down": ("node down", "nodo caído"),
     "replay": ("replay", "re-ejecución"),
+    "replays": ("replays", "re-ejecuciones"),
     "effect": ("effect committed", "efecto confirmado"),
     "rollback": ("rollback", "rollback"),
     "failed": ("activity attempt failed", "intento de actividad fallido"),

@@ -95,6 +95,13 @@ class WorkflowRun:
             raise self.error
         raise WorkflowFailed(f"workflow {self.workflow_id!r} is {self.status}")
 
+    def show(self) -> None:
+        """Display the run: its timeline, its full history (replayed events marked) and
+        how it ended; as HTML in Jupyter, as text anywhere else."""
+        from durasim.viz.workflow_run import show_run  # pictures sit above the engine
+
+        show_run(self)
+
     def __repr__(self) -> str:
         return (f"<WorkflowRun {self.workflow_id} {self.status} result={self.result!r} "
                 f"events={len(self.history)} runs={len(self.histories)}>")
