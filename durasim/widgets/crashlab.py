@@ -58,6 +58,15 @@ class CrashLab(widgets.VBox):
         story: what the timeline drew; faults: the fault plan of the run shown.
     """
 
+    def __new__(cls, *args: Any, workflow: Any = None, **kwargs: Any) -> Any:
+        """``CrashLab(workflow=MyWorkflow, args=(...))`` is the lab for your own workflow
+        (an ``@durasim.workflow`` or a Temporal SDK class): a :class:`WorkflowLab`."""
+        if workflow is not None:
+            from durasim.widgets.workflow_lab import WorkflowLab
+
+            return WorkflowLab(workflow, *args, **kwargs)
+        return super().__new__(cls, *args, **kwargs)
+
     def __init__(self, scenario: Any = "transfer", *, architecture: str | None = None,
                  seed: int = 0) -> None:
         self.scenario = get_scenario(scenario)
