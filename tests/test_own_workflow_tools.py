@@ -8,6 +8,7 @@ the student's code that issued each recorded command.
 
 from __future__ import annotations
 
+import linecache
 import re
 from pathlib import Path
 from typing import Any
@@ -115,3 +116,38 @@ def test_the_replay_stepper_shows_where_sdk_code_waits() -> None:
     stepper.slider.value = _event_id(run, "TimerFired")  # waiting in workflow.sleep
     assert _highlighted(stepper) == SLEEP_LINE
     assert "reminder" in stepper.state.value  # the run method's locals
+
+
+CELL = '''
+from datetime import timedelta
+from temporalio import activity, workflow
+
+
+@activity.defn
+def shout(text: str) -> str:
+    return text.upper()
+
+
+@workflow.defn
+class Shouter:
+    @workflow.run
+    async def run(self, text: str) -> str:
+        return await workflow.execute_activity(
+            shout, text, start_to_close_timeout=timedelta(seconds=5))
+'''
+
+
+def test_a_class_written_in_a_notebook_cell_shows_its_source() -> None:
+    """Python 3.11 finds no source for a class of ``__main__`` (a notebook's), only for its
+    functions: the stepper finds the class's lines through its methods."""
+    filename = "<notebook cell 1>"
+    linecache.cache[filename] = (len(CELL), None, CELL.splitlines(True), filename)
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    exec(compile(CELL, filename, "exec"), namespace)  # what a kernel does with a cell
+    run = durasim.execute(namespace["Shouter"], "hi", activities=[namespace["shout"]])
+    assert run.result == "HI"
+    stepper = ReplayStepper(run)
+    stepper.slider.value = _event_id(run, "ActivityTaskScheduled")
+    call = CELL.splitlines().index("        return await workflow.execute_activity(") + 1
+    assert _highlighted(stepper) == call
+    assert "class Shouter" in stepper.code.value and "@workflow.defn" in stepper.code.value

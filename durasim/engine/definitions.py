@@ -16,6 +16,7 @@ is missing.
 from __future__ import annotations
 
 import inspect
+import linecache
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import CodeType, FunctionType
@@ -48,7 +49,13 @@ class WorkflowDefinition:
     @property
     def source(self) -> tuple[list[str], int]:
         """Source lines and first line number (for the replay stepper)."""
-        return inspect.getsourcelines(self.origin if self.origin is not None else self.fn)
+        code = self.origin if self.origin is not None else self.fn
+        try:
+            return inspect.getsourcelines(code)
+        except (OSError, TypeError):
+            if not isinstance(code, type):
+                raise
+            return _class_source(code)
 
 
 @dataclass(frozen=True)
@@ -185,6 +192,24 @@ def referenced_definitions(fn: Callable[..., Any]
             elif isinstance(value, FunctionType):
                 pending.append(value)
     return workflows, activities
+
+
+def _class_source(cls: type) -> tuple[list[str], int]:
+    """A class's source found through its methods: Python 3.11 cannot find the source of
+    a class defined in a notebook cell, but it can find its functions'."""
+    spans = [inspect.getsourcelines(method) for method in _methods(cls)]
+    if not spans:
+        raise OSError(f"the source of {cls.__name__} is not available")
+    filename = inspect.getsourcefile(next(_methods(cls))) or ""
+    every = linecache.getlines(filename)
+    first = min(start for _, start in spans)
+    last = max(start + len(lines) - 1 for lines, start in spans)
+    header = f"class {cls.__name__}"
+    while first > 1 and not every[first - 1].lstrip().startswith(header):
+        first -= 1
+    while first > 1 and every[first - 2].lstrip().startswith("@"):
+        first -= 1  # the class's decorators (@workflow.defn) belong to it
+    return every[first - 1:last], first
 
 
 def _methods(cls: type) -> Iterator[FunctionType]:

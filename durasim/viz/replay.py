@@ -108,12 +108,12 @@ def source_of(position: Position, definition: WorkflowDefinition
 
 def _inside(line: SourceLine, definition: WorkflowDefinition, first: int, count: int) -> bool:
     """Is ``line`` within the definition's source (a method of an SDK workflow class)?"""
-    try:
-        filename = inspect.getsourcefile(definition.origin or definition.fn)
-    except TypeError:
-        return False
-    return (filename is not None and os.path.abspath(filename) == os.path.abspath(line.filename)
-            and first <= line.line < first + count)
+    code = definition.origin if definition.origin is not None else definition.fn
+    functions = ([v for v in vars(code).values() if inspect.isfunction(v)]
+                 if isinstance(code, type) else [code])
+    files = {os.path.abspath(f.__code__.co_filename) for f in functions
+             if hasattr(f, "__code__")}  # a class defined in a notebook has no file of its own
+    return os.path.abspath(line.filename) in files and first <= line.line < first + count
 
 
 def describe(event: HistoryEvent) -> str:
