@@ -15,9 +15,13 @@ counterexample, and print it in a form a student can paste back into a notebook:
   the program alone, never by running it.
 * :func:`temporal_histories` -- valid and mutated Temporal JSON histories, for fuzzing
   the history loader.
+* ``fault_plans(workflow=MyWorkflow, args=(...))`` -- crashes for any workflow, an
+  ``@durasim.workflow`` or a Temporal SDK class, at the crash points
+  :func:`crash_points` reads off one crash-free run.
 
 Each family lives in its own module (:mod:`~durasim.strategies.plans`,
-:mod:`~durasim.strategies.programs`, :mod:`~durasim.strategies.histories`); import them
+:mod:`~durasim.strategies.programs`, :mod:`~durasim.strategies.histories`,
+:mod:`~durasim.strategies.workflows`); import them
 from here.
 
 Example:
@@ -60,6 +64,7 @@ from durasim.strategies.programs import (
     build_workflow,
     workflow_programs,
 )
+from durasim.strategies.workflows import CrashPoints, crash_points
 
 __all__ = [
     "ARCHITECTURE_NODES",
@@ -67,6 +72,7 @@ __all__ = [
     "ActivityStep",
     "BuiltProgram",
     "ChildStep",
+    "CrashPoints",
     "ParallelStep",
     "PatchStep",
     "Program",
@@ -74,6 +80,7 @@ __all__ = [
     "SignalStep",
     "TimerStep",
     "build_workflow",
+    "crash_points",
     "fault_plans",
     "history_sources",
     "node_names",

@@ -24,6 +24,7 @@ from durasim.faults import (
     FaultPlan,
 )
 from durasim.scenarios import get_scenario
+from durasim.strategies.workflows import crash_points
 
 __all__ = ["ARCHITECTURE_NODES", "ENGINE_NODES", "fault_plans", "node_names",
            "scenario_steps", "seeds"]
@@ -85,7 +86,8 @@ def fault_plans(draw: st.DrawFn, scenario: Any = "transfer", max_crashes: int = 
                 whens: Sequence[str] = WHENS,
                 max_events: int | None = None,
                 message_faults: bool = True, max_message_faults: int = 2,
-                restarts: Sequence[float] = _RESTARTS) -> FaultPlan:
+                restarts: Sequence[float] = _RESTARTS, workflow: Any = None,
+                args: Sequence[Any] = ()) -> FaultPlan:
     """Fault plans of up to ``max_crashes`` crashes, plus optional message faults.
 
     Each crash hits a step of the scenario (``at_step``), before or after its effect, on
@@ -110,6 +112,12 @@ def fault_plans(draw: st.DrawFn, scenario: Any = "transfer", max_crashes: int = 
         message_faults: also drop, duplicate or delay a message of some step.
         max_message_faults: at most this many message faults.
         restarts: the restart delays to choose from (seconds; the first is the simplest).
+        workflow, args: crash this workflow (any ``@durasim.workflow`` or Temporal SDK
+            class) run as ``durasim.execute(workflow, *args)`` instead of a scenario: at
+            its activities (numbered in order) and after any event of its history, on
+            the worker or the server (crashes only: its messages name no steps). Its
+            crash points come from one crash-free run
+            (:func:`~durasim.strategies.workflows.crash_points`).
 
     Example:
         >>> plan = fault_plans(architecture="durable").example()
@@ -118,8 +126,13 @@ def fault_plans(draw: st.DrawFn, scenario: Any = "transfer", max_crashes: int = 
         >>> all(f.node in (None, *node_names("durable")) for f in plan.of(Crash))
         True
     """
+    if workflow is not None:
+        points = crash_points(workflow, args)
+        steps = points.steps if steps is None else steps
+        max_events = points.events if max_events is None else max_events
+        message_faults = False
     step_choices = tuple(steps) if steps is not None else scenario_steps(scenario)
-    if not step_choices:
+    if not step_choices and not (workflow is not None and max_events):
         raise ValueError(f"scenario {scenario!r} has no activity steps to crash at")
     if max_crashes < 0:
         raise ValueError(f"max_crashes must be >= 0, got {max_crashes}")
