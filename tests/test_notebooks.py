@@ -25,7 +25,7 @@ SOLUTIONS = sorted((NOTEBOOKS / "solutions").glob("*.ipynb"))
 EXPECTED = ["00_start_here", "01_abstractions_and_complexity", "02_monolith_transactions",
             "03_event_driven", "04_durable_execution", "05_event_history_and_replay",
             "06_determinism_and_versioning", "07_property_testing", "08_real_temporal",
-            "09_exercises"]
+            "09_exercises", "10_your_own_workflow"]
 CELL_TIMEOUT = 90
 BUDGET = 15.0
 """Seconds of cell execution a notebook may take (the kernel's start-up is not counted)."""
@@ -53,7 +53,7 @@ def text_of(nb: nbformat.NotebookNode) -> str:
     return "\n".join(out)
 
 
-def test_the_course_has_the_ten_notebooks_and_the_solutions() -> None:
+def test_the_course_has_the_eleven_notebooks_and_the_solutions() -> None:
     assert [p.stem for p in COURSE] == EXPECTED
     assert [p.stem for p in SOLUTIONS] == ["09_exercises_solutions"]
 
@@ -97,3 +97,30 @@ def test_real_temporal_notebook_without_temporal_says_so_and_succeeds(
     assert "pip install 'durasim[temporal]'" in output
     assert "replayed durasim's history" in output
     assert os.environ["DURASIM_TEMPORAL_CLI"] == str(missing)
+
+
+@pytest.mark.notebooks
+def test_own_workflow_notebook_without_the_server_says_so_and_succeeds(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DURASIM_TEMPORAL_CLI", str(REPO / "no-such-dir" / "temporal"))
+    nb, _ = execute(NOTEBOOKS / "10_your_own_workflow.ipynb")
+    output = text_of(nb)
+    assert "The Temporal dev server could not be used here" in output
+    assert "durasim's history alone" in output
+    assert "the smallest plan that charges twice" in output
+
+
+@pytest.mark.notebooks
+def test_own_workflow_notebook_without_the_sdk_says_so_and_succeeds(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A ``temporalio`` that cannot be imported, first on the kernel's path: the extra is
+    missing. The notebook says how to install it and runs durasim's twin of the workflow."""
+    (tmp_path / "temporalio.py").write_text(
+        "raise ImportError('No module named temporalio (hidden by the test)')\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    nb, _ = execute(NOTEBOOKS / "10_your_own_workflow.ipynb")
+    output = text_of(nb)
+    assert "The Temporal SDK is not available here" in output
+    assert "pip install 'durasim[temporal]'" in output
+    assert "skipped: the Temporal SDK is not installed" in output
+    assert "with the idempotency key, no generated plan charged twice" in output
