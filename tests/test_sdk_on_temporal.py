@@ -10,40 +10,14 @@ here is skipped with the reason.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-
 import pytest
 
 import durasim
-from durasim.bridges.temporal import (
-    TemporalDevServer,
-    TemporalServerError,
-    execute_on_temporal,
-    require_temporalio,
-    run_on_temporal,
-)
+from durasim.bridges.temporal import TemporalDevServer, execute_on_temporal, run_on_temporal
 from tests.sdk_cases import CASES, SdkCase
+from tests.test_temporal_conformance import server as dev_server  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.temporal
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[TemporalDevServer]:
-    """One real dev server for the module; skipped, with the reason, when it cannot start."""
-    try:
-        require_temporalio()
-        dev = TemporalDevServer().start()
-    except TemporalServerError as exc:
-        pytest.skip(f"no Temporal dev server: {exc}")
-    quiet = logging.getLogger("temporalio.activity")  # intended failed attempts
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)
-    try:
-        yield dev
-    finally:
-        quiet.setLevel(level)
-        dev.stop()
 
 
 def _param(case: SdkCase) -> object:
@@ -59,8 +33,8 @@ STARTED_ONLY = [c for c in CASES if c.options is dict]
 
 @pytest.mark.parametrize("case", [_param(c) for c in STARTED_ONLY])
 def test_the_same_class_records_the_same_history_on_temporal(
-        server: TemporalDevServer, case: SdkCase) -> None:
-    real = execute_on_temporal(case.workflow, *case.args(), server=server,
+        dev_server: TemporalDevServer, case: SdkCase) -> None:  # noqa: F811 (the fixture)
+    real = execute_on_temporal(case.workflow, *case.args(), server=dev_server,
                                id=case.entry["workflow_id"], activities=case.activities,
                                timeout=30)
     sim = case.run()
@@ -74,9 +48,9 @@ def test_the_same_class_records_the_same_history_on_temporal(
 
 
 def test_run_on_temporal_takes_the_sdk_class_and_gives_its_history(
-        server: TemporalDevServer) -> None:
+        dev_server: TemporalDevServer) -> None:  # noqa: F811 (the fixture)
     case = next(c for c in CASES if c.name == "hello_activity")
-    history = run_on_temporal(case.workflow, *case.args(), server=server,
+    history = run_on_temporal(case.workflow, *case.args(), server=dev_server,
                               id="run-on-temporal-sdk", activities=case.activities)
     assert history.event_types() == case.recorded()[0].event_types()
     assert history[4].attributes["input"] == [{"greeting": "Hello", "name": "World"}]

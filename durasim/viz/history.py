@@ -86,6 +86,21 @@ def replayed_events(run: Any, workflow_id: str | None = None) -> set[int]:
     return replayed
 
 
+def history_cursor(run: Any, at: float | None) -> int | None:
+    """Id of the last event of ``run``'s workflow recorded by virtual time ``at`` (None for
+    the whole run): where a widget stepping through the run puts the history's cursor."""
+    if at is None:
+        return None
+    workflow = run.history.workflow_id
+    last = None
+    for event in run.trace.filter(kind="history", semantic=True):
+        if event.time > at:
+            break
+        if event.fields.get("workflow") in (workflow, None):
+            last = int(event.fields.get("id", 0)) or last
+    return last
+
+
 def history_of(source: Any) -> History | None:
     """The history of a History, a Run (durable) or a WorkflowRun; None when there is none."""
     if isinstance(source, History):

@@ -24,7 +24,7 @@ from durasim.i18n import t
 from durasim.scenarios import get_scenario
 from durasim.viz import style
 from durasim.viz.graph import architecture_graph
-from durasim.viz.history import history_view, replayed_events
+from durasim.viz.history import history_cursor, history_view, replayed_events
 from durasim.viz.state import Moment, moments, node_status
 from durasim.viz.story import Story, tell
 from durasim.viz.timeline import timeline
@@ -302,16 +302,7 @@ class CrashLab(widgets.VBox):
                     Moment(time, "", ""))
 
     def _history_cursor(self, at: float | None) -> int | None:
-        if at is None:
-            return None
-        workflow = self.run.history.workflow_id
-        last = None
-        for event in self.run.trace.filter(kind="history", semantic=True):
-            if event.time > at:
-                break
-            if event.fields.get("workflow") in (workflow, None):
-                last = int(event.fields.get("id", 0)) or last
-        return last
+        return history_cursor(self.run, at)
 
     def _replayed(self, at: float | None) -> set[int]:
         if at is None:

@@ -22,7 +22,7 @@ from durasim.engine.definitions import workflow_definition
 from durasim.faults import Crash
 from durasim.i18n import t
 from durasim.viz import style
-from durasim.viz.history import history_view, replayed_events
+from durasim.viz.history import history_cursor, history_view, replayed_events
 from durasim.viz.replay import describe
 from durasim.viz.state import Moment, moments
 from durasim.viz.timeline import timeline
@@ -156,7 +156,7 @@ class WorkflowLab(widgets.VBox):
         timeline(self.run, until=self.cursor, figure=self._figure, width=TIMELINE_WIDTH)
         self.timeline.value = style.to_png(self._figure)
         self.history.value = history_view(
-            self.run.history, compact=False, cursor=self._history_cursor(),
+            self.run.history, compact=False, cursor=history_cursor(self.run, self.cursor),
             replayed=replayed_events(self.run, self.run.workflow_id))
 
     def _move(self, moment: Moment | None) -> None:
@@ -168,16 +168,6 @@ class WorkflowLab(widgets.VBox):
             show_status(self.output, t("showing_until", time=style.format_time(moment.time),
                                        where=moment.label))
 
-    def _history_cursor(self) -> int | None:
-        if self.cursor is None:
-            return None
-        last = None
-        for event in self.run.trace.filter(kind="history", semantic=True):
-            if event.time > self.cursor:
-                break
-            if event.fields.get("workflow") in (self.run.workflow_id, None):
-                last = int(event.fields.get("id", 0)) or last
-        return last
 
 
 def _title(workflow: Any, args: tuple[Any, ...]) -> str:
