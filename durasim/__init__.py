@@ -17,7 +17,7 @@ from durasim.bridges import sdk_objects as _sdk_objects  # noqa: F401 (Temporal 
 from durasim.checks import CheckReport, CheckResult
 from durasim.core import NodeCrashed, Simulation
 from durasim.engine.activity import ActivityInfo, activity_info, activity_sleep
-from durasim.engine.api import EngineCluster, Signal, WorkflowRun, execute
+from durasim.engine.api import RUN_VIEWERS, EngineCluster, Signal, WorkflowRun, execute
 from durasim.engine.context import WorkflowContext
 from durasim.engine.definitions import activity, workflow
 from durasim.engine.failures import ActivityError, ApplicationError, ChildWorkflowError
@@ -48,6 +48,16 @@ from durasim.network import Network
 from durasim.node import Node
 from durasim.scenarios import SCENARIOS, Scenario, Step, get_scenario
 from durasim.trace import Trace, TraceEvent
+
+
+def _show_run(run: WorkflowRun) -> None:
+    """WorkflowRun.show(): the engine cannot import the pictures drawn above it."""
+    from durasim.viz.workflow_run import show_run
+
+    show_run(run)
+
+
+RUN_VIEWERS.append(_show_run)
 
 try:
     __version__ = version("durasim")

@@ -61,6 +61,11 @@ class Signal:
         object.__setattr__(self, "at", check_seconds("Signal(at=)", at))
 
 
+RUN_VIEWERS: list[Callable[[WorkflowRun], None]] = []
+"""What :meth:`WorkflowRun.show` draws a run with. Pictures live above the engine, so the
+package's front door registers durasim.viz's viewer here; without one, show() prints."""
+
+
 @dataclass
 class WorkflowRun:
     """What happened to one workflow: status, result, histories and the trace.
@@ -97,10 +102,13 @@ class WorkflowRun:
 
     def show(self) -> None:
         """Display the run: its timeline, its full history (replayed events marked) and
-        how it ended; as HTML in Jupyter, as text anywhere else."""
-        from durasim.viz.workflow_run import show_run  # pictures sit above the engine
-
-        show_run(self)
+        how it ended; as HTML in Jupyter, as text anywhere else (see RUN_VIEWERS)."""
+        if RUN_VIEWERS:
+            RUN_VIEWERS[-1](self)
+            return
+        print(self)
+        for event in self.history:
+            print(f"  {event.event_id:3d} {event.event_type.value}")
 
     def __repr__(self) -> str:
         return (f"<WorkflowRun {self.workflow_id} {self.status} result={self.result!r} "
