@@ -1,8 +1,10 @@
-"""Every course notebook runs top to bottom in a fresh kernel, fast, and is committed clean.
+"""Every course notebook runs top to bottom in a fresh kernel and is committed clean.
 
 A notebook that fails on a student's machine during a class costs the class; so each one
 (and the exercises' solutions) is executed here exactly as *Restart & Run All* would, with
-a timeout per cell, and must finish within the course's budget of 15 seconds of cell time.
+a timeout per cell. How long each takes is measured by benchmarks/bench_notebooks.py (the
+course's budget is 15 seconds of cell time), never asserted here: a slow machine must not
+fail CI.
 Notebook 08 is run twice: with the real Temporal dev server when it is there, and with the
 Temporal CLI made unavailable, where it must say so and still succeed.
 """
@@ -10,38 +12,20 @@ Temporal CLI made unavailable, where it must say so and still succeed.
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from tests.conftest import REPO
+from tests.notebook_runner import NOTEBOOKS, execute
 
-NOTEBOOKS = REPO / "notebooks"
 COURSE = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 SOLUTIONS = sorted((NOTEBOOKS / "solutions").glob("*.ipynb"))
 EXPECTED = ["00_start_here", "01_abstractions_and_complexity", "02_monolith_transactions",
             "03_event_driven", "04_durable_execution", "05_event_history_and_replay",
             "06_determinism_and_versioning", "07_property_testing", "08_real_temporal",
             "09_exercises", "10_your_own_workflow"]
-CELL_TIMEOUT = 90
-BUDGET = 15.0
-"""Seconds of cell execution a notebook may take (the kernel's start-up is not counted)."""
-
-
-def execute(path: Path) -> tuple[nbformat.NotebookNode, float]:
-    """Run the notebook in a fresh kernel from its own folder; (executed notebook, seconds)."""
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
-    with client.setup_kernel():
-        started = time.perf_counter()
-        for index, cell in enumerate(nb.cells):
-            client.execute_cell(cell, index)
-        elapsed = time.perf_counter() - started
-    return nb, elapsed
 
 
 def text_of(nb: nbformat.NotebookNode) -> str:
@@ -78,8 +62,7 @@ def test_committed_without_outputs_with_goals_and_questions(path: Path) -> None:
 @pytest.mark.notebooks
 @pytest.mark.parametrize("path", [*COURSE, *SOLUTIONS], ids=lambda p: p.stem)
 def test_notebook_runs_top_to_bottom(path: Path) -> None:
-    nb, elapsed = execute(path)  # a failing cell raises CellExecutionError with its traceback
-    assert elapsed < BUDGET, f"{path.name} took {elapsed:.1f} s of cell time (budget {BUDGET} s)"
+    nb, _ = execute(path)  # a failing cell raises CellExecutionError with its traceback
     if path.stem == "09_exercises":
         # the starting points are wrong on purpose: the checks must say so, not crash
         assert "not yet" in text_of(nb)
