@@ -4,8 +4,11 @@ VENV    := .venv/.installed
 PORT    ?= 8888
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 ROOTOPT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+# `make present LANG=en`: the deck's language (the environment's LANG, say en_US.UTF-8, is
+# not a deck language, so it never picks one by accident). The talk is given in Spanish.
+DECK    := $(or $(filter es en,$(LANG)),es)
 
-.PHONY: lab demo test lint typecheck pytest bench slides figures chromium clean
+.PHONY: lab demo test lint typecheck pytest bench slides present figures chromium clean
 
 $(VENV): pyproject.toml
 	python3 -m venv .venv
@@ -44,6 +47,10 @@ bench: $(VENV)
 
 slides: $(VENV)
 	$(PY) -m durasim.slides build
+
+# The deck live in JupyterLab with RISE (the demo slide runs CrashLab): 127.0.0.1, token on.
+present: $(VENV)
+	$(PY) -m durasim.slides present --lang $(DECK) --port $(PORT)
 
 figures: $(VENV)
 	.venv/bin/durasim figures --out figures

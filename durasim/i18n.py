@@ -102,6 +102,85 @@ _LABELS: dict[str, tuple[str, str]] = {
     "services_axis": ("services", "servicios"),
     "complexity_title": ("One process or many: the interactions grow",
                          "Un proceso o muchos: las interacciones crecen"),
+    # the terminal demo and the narrated timeline
+    "demo_title": ("durasim demo: {title}", "durasim demo: {title}"),
+    "demo_story": ("The same crash on three architectures: the process running step {step} "
+                   "crashes {moment}, and restarts 1 s later.",
+                   "La misma caída en tres arquitecturas: el proceso que ejecuta el paso "
+                   "{step} se cae {moment}, y reinicia 1 s después."),
+    "moment_before_effect": ("before its effect commits", "antes de confirmar su efecto"),
+    "moment_after_effect": ("right after its effect commits",
+                            "justo después de confirmar su efecto"),
+    "demo_crashes": ("crashes", "se cae"),
+    "demo_next": ("Press Enter for the next architecture", "Enter: siguiente arquitectura"),
+    "demo_pictures": ("Pictures", "Imágenes"),
+    "demo_time": ("simulated in {s:.2f} s of real time", "simulado en {s:.2f} s reales"),
+    "tl_time": ("time", "tiempo"),
+    "tl_what": ("what happened", "qué pasó"),
+    "tl_committed": ("step {step} {name}: committed", "paso {step} {name}: confirmado"),
+    "tl_crash": ("CRASH: its memory is gone", "CAÍDA: pierde la memoria"),
+    "tl_restart": ("restarts (incarnation {n})", "reinicia (encarnación {n})"),
+    "tl_rollback": ("the transaction rolls back", "la transacción se revierte"),
+    "tl_replay": ("replays {n} history events to rebuild the workflow",
+                  "re-ejecuta {n} eventos del historial y reconstruye el workflow"),
+    "tl_recover": ("rebuilds the workflow from {n} stored events",
+                   "reconstruye el workflow con {n} eventos guardados"),
+    "tl_redeliver": ("redelivers an unacknowledged message",
+                     "reentrega un mensaje sin confirmar"),
+    "tl_dead_letter": ("moves a message to the dead-letter queue",
+                       "manda un mensaje a la cola de mensajes muertos"),
+    "tl_retry": ("retries {activity} (attempt {n})", "reintenta {activity} (intento {n})"),
+    "tl_more": ("... ({n} more events in the trace)", "... ({n} eventos más en la traza)"),
+    "why": ("Why", "Por qué"),
+    "why_monolith": ("one database transaction holds every step, so a crash before the "
+                     "commit rolls all of it back",
+                     "una sola transacción de base de datos contiene todos los pasos, así "
+                     "que una caída antes del commit revierte todo"),
+    "why_event_driven": ("each service commits on its own and passes an event on; a crash "
+                         "between the commit and the event (or after an early "
+                         "acknowledgement) loses or repeats a step, and nobody owns the "
+                         "whole transfer",
+                         "cada servicio confirma por su cuenta y pasa un evento; una caída "
+                         "entre la confirmación y el evento (o después de un ack temprano) "
+                         "pierde o repite un paso, y nadie es dueño de la transferencia "
+                         "completa"),
+    "why_durable": ("the engine's history remembers every completed step; after a crash it "
+                    "replays the history and retries only what had not been recorded",
+                    "el historial del motor recuerda cada paso completado; después de una "
+                    "caída lo re-ejecuta y reintenta solo lo que no estaba registrado"),
+    # the checks, one headline each (English shows the checks' own sentences)
+    "check_money_conserved_ok": ("Money is conserved.", "El dinero se conserva."),
+    "check_money_conserved_fail": ("Money is not conserved.",
+                                   "El dinero no se conserva: {change}."),
+    "check_exactly_once_ok": ("Applied exactly once, or not at all.",
+                              "Se aplicó exactamente una vez, o ninguna."),
+    "check_exactly_once_fail": ("Not applied exactly once.",
+                                "No se aplicó exactamente una vez: algún efecto se repitió "
+                                "o quedó a medias."),
+    "check_nothing_stuck_ok": ("Nothing is stuck.", "Nada quedó atascado."),
+    "check_nothing_stuck_fail": ("Something is stuck.", "Algo quedó atascado en camino."),
+    "check_same_outcome_ok": ("Same outcome as without the faults.",
+                              "El mismo resultado que sin fallas."),
+    "check_same_outcome_fail": ("Not the outcome of the run without faults.",
+                                "No es el resultado de la ejecución sin fallas."),
+    "check_caller_informed_ok": ("The caller learned what happened.",
+                                 "Quien pidió la operación supo qué pasó."),
+    "check_caller_informed_fail": ("The caller never learned what happened.",
+                                   "Quien pidió la operación nunca supo qué pasó."),
+    "money_change": ("{before} before, {after} after", "{before} antes, {after} después"),
+}
+
+_OUTCOMES: dict[str, str] = {
+    # Run.outcome and WorkflowRun.status words -> Spanish (English shows them as they are)
+    "completed": "completada",
+    "failed": "fallida",
+    "lost": "perdida",
+    "stuck": "atascada",
+    "dead-lettered": "en mensajes muertos",
+    "rolled back": "revertida",
+    "unknown to caller": "desconocida para quien llamó",
+    "running": "en curso",
+    "nondeterministic": "no determinista",
 }
 
 _state: dict[str, str] = {"language": "en"}
@@ -132,6 +211,39 @@ def t(key: str, **values: Any) -> str:
     english, spanish = _LABELS[key]
     text = spanish if _state["language"] == "es" else english
     return text.format(**values) if values else text
+
+
+def outcome(word: str) -> str:
+    """A run's outcome (``"rolled back"``) in the current language.
+
+    The simulator names outcomes in English (tests and code compare them); what a room
+    reads is translated here. An outcome durasim does not know stays as it is.
+    """
+    if _state["language"] == "es":
+        return _OUTCOMES.get(word, word)
+    return word
+
+
+def check_sentence(check: Any, run: Any = None) -> str:
+    """What a check says, in the current language.
+
+    English gives the check's own sentence (it names who lost what). Spanish gives the
+    check's verdict in Spanish, with the money before and after read from ``run`` when a
+    money check fails, so nothing in Spanish says more than the check established.
+    """
+    if _state["language"] != "es" or f"check_{check.name}_ok" not in _LABELS:
+        return str(check.sentence)
+    key = f"check_{check.name}_{'ok' if check.ok else 'fail'}"
+    change = ""
+    if run is not None and not check.ok and check.name == "money_conserved":
+        change = t("money_change", before=run.scenario.total_money,
+                   after=sum(run.balances.values()))
+    return t(key, change=change)
+
+
+def outcomes() -> list[str]:
+    """Every outcome word with a translation (the tests check the simulator's are here)."""
+    return sorted(_OUTCOMES)
 
 
 def keys() -> list[str]:

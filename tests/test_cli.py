@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,20 +15,73 @@ def durasim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
                           text=True, timeout=120, cwd=cwd)
 
 
-def test_demo_tells_the_talks_case_quickly(tmp_path: Path) -> None:
-    start = time.perf_counter()
+def test_demo_tells_the_talks_story(tmp_path: Path) -> None:
     done = durasim("demo", "--out", str(tmp_path / "pictures"))
-    elapsed = time.perf_counter() - start
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert "monolith" in out and "event_driven" in out and "durable" in out
-    assert "rolled back" in out
+    assert "monolith: rolled back" in out and "event_driven: lost" in out
     assert "Money was destroyed: alice lost 25 but bob never received it" in out
-    assert "== durable: completed" in out and "retries deposit (attempt 2)" in out
+    assert "durable: completed" in out and "retries deposit (attempt 2)" in out
+    assert "replays 35 history events" in out  # the worker, as in the slides' story
     pictures = sorted(p.name for p in (tmp_path / "pictures").glob("*.png"))
     assert pictures == ["timeline_durable.png", "timeline_event_driven.png",
                         "timeline_monolith.png"]
-    assert elapsed < 10  # the issue asks < 3 s; a subprocess start under load adds more
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert "\x1b[" not in out, "no colour codes in a pipe"
+
+
+def test_demo_in_spanish_waits_for_enter_before_each_architecture() -> None:
+    demo = subprocess.Popen([sys.executable, "-m", "durasim", "demo", "--lang", "es",
+                             "--pause", "--no-pictures"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert demo.stdin is not None and demo.stdout is not None
+    seen = b""
+    try:
+        for architecture in ("monolith", "event_driven", "durable"):
+            prompt = f"Enter: siguiente arquitectura ({architecture})".encode()
+            while prompt not in seen:
+                chunk = demo.stdout.read1(4096)
+                assert chunk, f"the demo ended before asking for Enter ({architecture})"
+                seen += chunk
+            assert f"{architecture}: ".encode() not in seen.split(prompt)[-1]
+            demo.stdin.write(b"\n")
+            demo.stdin.flush()
+        rest, err = demo.communicate(timeout=120)
+    finally:
+        demo.kill()
+    out = (seen + rest).decode()
+    assert demo.returncode == 0, err
+    assert "monolith: revertida" in out and "event_driven: perdida" in out
+    assert "durable: completada" in out and "reintenta deposit (intento 2)" in out
+    assert "El dinero no se conserva: 150 antes, 125 después" in out
+    for english in ("rolled back", "completed", "retries", "attempt", "history", "Money"):
+        assert english not in out, english
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
+def test_demo_has_colour_on_a_terminal() -> None:
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    demo = subprocess.Popen([sys.executable, "-m", "durasim", "demo", "--no-pictures"],
+                            stdout=follower, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    os.close(follower)
+    out = b""
+    try:
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closes when the demo ends
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        os.close(leader)
+        demo.wait(timeout=120)
+    assert demo.returncode == 0
+    assert b"\x1b[" in out and b"revertida" not in out
 
 
 def test_demo_after_effect_shows_double_deposits() -> None:

@@ -1,17 +1,29 @@
-"""``durasim demo``: the talk's case in a terminal, three architectures side by side."""
+"""``durasim demo``: the talk's crash story in a terminal, for a projector.
+
+The same crash on the monolith, the event-driven system and the durable engine (the
+story :mod:`durasim.talk` defines), told in English or Spanish with ``rich``: colour on a
+terminal, plain text in a pipe, never wider than 80 columns. ``--pause`` waits for Enter
+before each architecture, so the speaker sets the pace.
+"""
 
 from __future__ import annotations
 
 import argparse
+import shutil
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from durasim.faults import WHENS, Crash
+from durasim.faults import WHENS
+from durasim.i18n import LANGUAGES
 
 if TYPE_CHECKING:
     from durasim.architectures.base import Run
+
+WIDTH = 80
+"""A projected terminal is read from the back of the room: never wider than this."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,41 +38,84 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--when", default="before_effect", choices=WHENS,
                         help="crash before the step's effect commits or just after it")
     parser.add_argument("--seed", type=int, default=0, help="simulation seed (default: 0)")
+    parser.add_argument("--lang", default="en", choices=LANGUAGES,
+                        help="the language of the room (default: en)")
+    parser.add_argument("--pause", action="store_true",
+                        help="wait for Enter before each architecture")
     parser.add_argument("--out", default="durasim-demo", type=Path,
                         help="folder for the pictures (default: ./durasim-demo)")
     parser.add_argument("--no-pictures", action="store_true", help="skip the PNG files")
     parser.set_defaults(run=main)
 
 
-def main(args: argparse.Namespace) -> int:
-    """Print the comparison, a timeline and a verdict per architecture; save pictures."""
-    from durasim.api import compare
-    from durasim.narrate import text_timeline, verdict
+def _console() -> Any:
+    from rich.console import Console
 
+    columns = shutil.get_terminal_size((WIDTH, 24)).columns
+    return Console(width=min(WIDTH, columns), highlight=False, soft_wrap=False)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Tell the story on each architecture: a timeline, the checks, why; save pictures."""
+    from rich.table import Table
+
+    from durasim.i18n import outcome, set_language, t
+    from durasim.narrate import timeline_rows, verdict_parts
+    from durasim.scenarios import get_scenario
+    from durasim.talk import story_runs
+
+    set_language(args.lang)
     step: int | str = int(args.crash_at_step) if args.crash_at_step.isdigit() else (
         args.crash_at_step)
-    started = time.perf_counter()
-    fault = Crash(at_step=step, when=args.when)
-    comparison = compare(args.scenario, [fault], seed=args.seed)
-    scenario = comparison.scenario
+    scenario = get_scenario(args.scenario)
     chosen = scenario.step(step)
-    print(f"durasim demo: {scenario.title}")
-    moment = ("before its effect commits" if args.when == "before_effect"
-              else "right after its effect commits")
-    print(f"The same crash on three architectures: the node executing step {chosen.label} "
-          f"crashes {moment}, and restarts 1 s later.\n")
-    print(comparison)
-    for name, one in comparison.runs.items():
-        print(f"\n== {name}: {one.outcome}")
-        print("\n".join(text_timeline(one)))
-        print(f"  -> {verdict(one)}")
-    for name, why in comparison.skipped.items():
-        print(f"\n== {name}: not run ({why})")
+    started = time.perf_counter()
+    runs = story_runs(step, when=args.when, seed=args.seed, scenario=scenario)
+    console = _console()
+    console.print(f"[bold]{t('demo_title', title=scenario.name)}[/bold]")
+    console.print(t("demo_story", step=f"{chosen.number} ({chosen.name})",
+                    moment=t(f"moment_{args.when}")))
+    summary = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    for column in (t("architecture"), t("outcome"), t("balances")):
+        summary.add_column(column)
+    for name, one in runs.items():
+        style = "green" if one.checks.ok else "red"
+        balances = ", ".join(f"{k} {v}" for k, v in one.balances.items())
+        summary.add_row(name, f"[{style}]{outcome(one.outcome)}[/{style}]", balances)
+    console.print(summary)
+    for name, one in runs.items():
+        if args.pause:
+            console.print(f"[dim]{t('demo_next')} ({name})…[/dim]", end="")
+            console.file.flush()
+            sys.stdin.readline()  # an empty stdin (a pipe at its end) just goes on
+            console.print()
+        _tell(console, name, one, timeline_rows, verdict_parts, outcome, t)
     if not args.no_pictures:
-        written = _pictures(comparison.runs, args.out)
-        print(f"\nPictures: {', '.join(str(p) for p in written)}")
-    print(f"\n(simulated in {time.perf_counter() - started:.2f} s of real time)")
+        written = _pictures(runs, args.out)
+        console.print(f"\n{t('demo_pictures')}: " + ", ".join(str(p) for p in written))
+    console.print(f"[dim]({t('demo_time', s=time.perf_counter() - started)})[/dim]")
     return 0
+
+
+def _tell(console: Any, name: str, one: Run, timeline_rows: Any, verdict_parts: Any,
+          outcome: Any, t: Any) -> None:
+    from rich.table import Table
+
+    style = "green" if one.checks.ok else "red"
+    console.rule(f"[bold]{name}[/bold]: [{style}]{outcome(one.outcome)}[/{style}]")
+    rows = Table(show_header=False, box=None, pad_edge=False)
+    rows.add_column(justify="right", style="dim", no_wrap=True)
+    rows.add_column(no_wrap=True)
+    rows.add_column()
+    for when, node, what in timeline_rows(one):
+        text = f"[bold red]{what}[/bold red]" if what == t("tl_crash") else what
+        rows.add_row("" if when is None else f"{when:.3f} s", node, text)
+    console.print(rows)
+    head, checks, why = verdict_parts(one)
+    console.print(f"→ {head}")
+    for ok, sentence in checks:
+        console.print(f"  [green]✓[/green] {sentence}" if ok else f"  [red]✗[/red] {sentence}")
+    console.print(f"  [italic]{t('why')}: {why}.[/italic]")
 
 
 def _pictures(runs: Mapping[str, Run], folder: Path) -> list[Path]:

@@ -1,7 +1,8 @@
-"""``durasim figures --out DIR``: write the talk's figures as PNG files.
+"""``durasim figures --out DIR``: write the talk's figures as PNG (and GIF) files.
 
 The slides reference these files, so every picture in the talk is drawn by the simulator
-itself and cannot drift from what it does. A bad ``--out`` (a file, a folder that cannot
+itself and cannot drift from what it does; ``figures.json`` beside them records each
+one's size and smallest text. A bad ``--out`` (a file, a folder that cannot
 be created or written) is a user's mistake: one line on stderr and exit status 2.
 """
 
@@ -12,12 +13,15 @@ from typing import Any
 
 from durasim.i18n import LANGUAGES
 
-HELP = "write the talk's figures (complexity, transactions, event-driven, recovery...) as PNG"
+HELP = "write the talk's projector figures (the sky, the systems, the crash story) as PNG/GIF"
 
 
-FIGURE_NAMES = ("complexity", "monolith_transaction", "transactionality", "event_driven",
-                "durable_execution", "step5_recovery", "step5_outcomes", "event_history")
-"""The figures' names, here so that ``durasim --help`` need not import matplotlib."""
+FIGURE_NAMES = ("sky", "complexity", "monolith_transaction", "transactionality",
+                "event_driven", "scattered_logic", "step5_outcomes", "durable_execution",
+                "trait_state", "trait_duration", "trait_calls", "trait_retry", "trait_async",
+                "trait_timers", "step5_recovery", "event_history", "sky_animation")
+"""The figures' names in the talk's order (animations last), here so that
+``durasim --help`` need not import matplotlib."""
 
 
 def register(subparsers: Any) -> None:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import ipywidgets as widgets
 
 from durasim.errors import DurasimError, ModelError
-from durasim.i18n import t
+from durasim.i18n import check_sentence, get_language, outcome, t
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,15 +63,15 @@ def show_status(output: widgets.HTML, text: str) -> None:
 def checks_html(run: Any) -> str:
     """The run's outcome and its checks, one line each, ✓ green and ✗ red."""
     colour = "#1a7f37" if run.checks.ok else "#cf222e"
+    explained = getattr(run, "explanation", "") if get_language() == "en" else ""
     lines = [f"<div><b>{html.escape(t('outcome'))}:</b> <b style='color:{colour}'>"
-             f"{html.escape(str(run.outcome))}</b>"
-             + (f" — {html.escape(run.explanation)}" if getattr(run, "explanation", "") else "")
-             + "</div>"]
+             f"{html.escape(outcome(str(run.outcome)))}</b>"
+             + (f" — {html.escape(explained)}" if explained else "") + "</div>"]
     for check in run.checks:
         mark, tint = ("✓", "#1a7f37") if check.ok else ("✗", "#cf222e")
         lines.append(f"<div class='durasim-check' data-ok='{str(check.ok).lower()}'>"
-                     f"<span style='color:{tint}'>{mark}</span> {html.escape(check.sentence)}"
-                     "</div>")
+                     f"<span style='color:{tint}'>{mark}</span> "
+                     f"{html.escape(check_sentence(check, run))}</div>")
     return "<div class='durasim-checks'>" + "".join(lines) + "</div>"
 
 
