@@ -16,11 +16,17 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from durasim import (
+    Crash,
+    FailActivity,
+    RetryPolicy,
+    Signal,
+    SQLiteStore,
+    activity,
+    execute,
+    workflow,
+)
 from durasim.api import run as run_scenario
-from durasim.engine.api import Signal, execute
-from durasim.engine.store import SQLiteStore
-from durasim.engine.workflow import RetryPolicy, activity, workflow
-from durasim.faults import Crash, FailActivity
 from durasim.figures import board
 from durasim.figures.board import GREY, INK, MID, SMALL
 from durasim.figures.words import say
@@ -154,11 +160,13 @@ async def Reminder(ctx: Any, who: str) -> str:
 
 def persistent_state() -> Figure:
     """1: a payout stops after a day and a half; a second process carries on from SQLite."""
-    people = ["ana", "ben", "eva"]
+    people, stop = ["ana", "ben", "eva"], 1.5 * DAY
+    switched_off = [Crash(node=node, at_time=stop, restart_after=None)
+                    for node in ("server", "worker")]  # the machine goes away
     with tempfile.TemporaryDirectory(prefix="durasim-figure-") as folder:
         path = os.path.join(folder, "histories.sqlite")
         first = execute(Payout, people, id="payout-1", store=SQLiteStore(path),
-                        until=1.5 * DAY)
+                        faults=switched_off)
         second = execute(Payout, people, id="payout-1", store=SQLiteStore(path))
     worker = style.KIND_COLOURS["worker"]
 
@@ -170,7 +178,6 @@ def persistent_state() -> Figure:
     after = payments(second)[len(before):]  # the second history starts with the first's
     marks = [Mark(time, say("paid", who=who), style.EFFECT, level=level)
              for level, paid in ((7.0, before), (-7.0, after)) for time, who in paid]
-    stop = 1.5 * DAY
     read = max(int(e.fields.get("events", 0)) for e in _faults(second.trace, "recover"))
     marks += [Mark(stop, say("stops"), style.CRASH, "X", level=13.0),
               Mark(stop, say("reads_n", n=read), worker, "*", level=-13.0)]

@@ -82,7 +82,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "trait_timers": ("6 · Durable timers", "6 · Temporizadores durables"),
     "process_n": ("process {n}", "proceso {n}"),
     "paid": ("paid {who}", "pagó a {who}"),
-    "stops": ("stops", "se detiene"),
+    "stops": ("switched off", "se apaga"),
     "replays_n": ("replays {n} events", "re-ejecuta {n} eventos"),
     "reads_n": ("reads {n} events from SQLite", "lee {n} eventos de SQLite"),
     "state_caption": ("The second process pays only {who}: the history in SQLite said the "
