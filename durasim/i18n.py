@@ -132,6 +132,32 @@ _LABELS: dict[str, tuple[str, str]] = {
     "tl_retry": ("retries {activity} (attempt {n})", "reintenta {activity} (intento {n})"),
     "tl_more": ("... ({n} more events in the trace)", "... ({n} eventos más en la traza)"),
     "why": ("Why", "Por qué"),
+    # the predict widget
+    "reveal": ("Reveal", "Revelar"),
+    "predict_question": ("Before it runs: what will happen to each account's money? "
+                         "({accounts})",
+                         "Antes de ejecutar: ¿qué le pasará al dinero de cada cuenta? "
+                         "({accounts})"),
+    "predict_first": ("Pick a change for every account first.",
+                      "Primero elige un cambio para cada cuenta."),
+    "predict_right": ("Right!", "¡Correcto!"),
+    "predict_wrong": ("Not this time: look at what really happened, and why.",
+                      "Esta vez no: mira lo que pasó de verdad, y por qué."),
+    "predict_you": ("you said", "dijiste"),
+    "wait_start_to_close": (
+        "Why nothing happens from {start} to {end}: {what}'s attempt was running on the "
+        "worker that crashed; the server only learns it when the attempt's start-to-close "
+        "timeout ({limit}) expires, and then retries it.",
+        "Por qué no pasa nada de {start} a {end}: el intento de {what} corría en el worker "
+        "que se cayó; el servidor se entera recién cuando vence el timeout start-to-close "
+        "del intento ({limit}), y entonces lo reintenta."),
+    "wait_sticky": (
+        "Why nothing happens from {start} to {end}: the next workflow task went to the "
+        "crashed worker's sticky queue; after the sticky queue's schedule-to-start timeout "
+        "({limit}) it moves to the normal queue and a worker replays the history.",
+        "Por qué no pasa nada de {start} a {end}: la siguiente tarea del workflow fue a la "
+        "cola sticky del worker caído; al vencer el timeout schedule-to-start de esa cola "
+        "({limit}) pasa a la cola normal y un worker re-ejecuta el historial."),
     "why_monolith": ("one database transaction holds every step, so a crash before the "
                      "commit rolls all of it back",
                      "una sola transacción de base de datos contiene todos los pasos, así "

@@ -9,6 +9,7 @@ spells them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from durasim.i18n import check_sentence, get_language, outcome, t
@@ -79,3 +80,60 @@ def verdict(run: Run) -> str:
     failed = [text for ok, text in checks if not ok]
     parts = [head, *failed, f"{t('why')}: {why}."]
     return "\n     ".join(parts)
+
+
+@dataclass(frozen=True)
+class Wait:
+    """A long quiet stretch of a durable run, and the timeout that ended it."""
+
+    start: float
+    end: float
+    kind: str
+    """"start_to_close": an activity attempt on a dead worker, until its timeout;
+    "sticky": a workflow task on a dead worker's sticky queue, until it moved on."""
+    limit: float
+    """The timeout's configured length (start-to-close) or the wait measured (sticky)."""
+    what: str = ""
+    """The activity waited for (start-to-close)."""
+
+
+def long_waits(run: Any) -> list[Wait]:
+    """The waits students see in a durable run's history, read from its trace and history.
+
+    An activity retried after its worker died waited, from its attempt's start to the
+    server's retry, for its start-to-close timeout. A workflow task offered to a dead
+    worker's sticky queue waited for the schedule-to-start timeout (``WorkflowTaskTimedOut``)
+    before another worker took it and replayed the history.
+    """
+    history = list(getattr(run, "history", None) or [])
+    if not history:
+        return []
+    limits = {e.attributes.get("activityType"): float(e.attributes["startToCloseTimeout"])
+              for e in history if e.event_type.value == "ActivityTaskScheduled"
+              and "startToCloseTimeout" in e.attributes}
+    starts: dict[tuple[str, int], float] = {}
+    waits = []
+    for event in run.trace.filter(kind=("activity", "retry"), semantic=True):
+        f = event.fields
+        if event.kind == "activity" and f.get("phase") == "start":
+            starts[(str(f["name"]), int(f["attempt"]))] = event.time
+        elif event.kind == "retry" and event.node == "server" and f.get("activity"):
+            name, attempt = str(f["activity"]), int(f["attempt"])
+            began = starts.get((name, attempt - 1))
+            if began is not None and limits.get(name, 0.0) > 0:
+                waits.append(Wait(began, event.time, "start_to_close", limits[name], name))
+    by_id = {e.event_id: e for e in history}
+    for event in history:
+        if event.event_type.value == "WorkflowTaskTimedOut":
+            scheduled = by_id[int(event.attributes["scheduledEventId"])]
+            waits.append(Wait(scheduled.time, event.time, "sticky",
+                              event.time - scheduled.time))
+    return sorted(waits, key=lambda w: w.start)
+
+
+def wait_sentence(wait: Wait) -> str:
+    """One sentence saying what a student saw wait, and why (current language)."""
+    from durasim.viz.style import format_time
+
+    return t(f"wait_{wait.kind}", limit=format_time(wait.limit), what=wait.what,
+             start=format_time(wait.start), end=format_time(wait.end))

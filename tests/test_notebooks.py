@@ -12,6 +12,7 @@ Temporal CLI made unavailable, where it must say so and still succeed.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import nbformat
@@ -66,6 +67,34 @@ def test_notebook_runs_top_to_bottom(path: Path) -> None:
     if path.stem == "09_exercises":
         # the starting points are wrong on purpose: the checks must say so, not crash
         assert "not yet" in text_of(nb)
+    if path.stem == "05_event_history_and_replay":
+        # the prose's numbers come from the runs, and the history's waits are explained
+        output = text_of(nb)
+        assert "the worker crashed after 10 history events" in output
+        assert "start-to-close timeout (10.0 s)" in output and "sticky queue" in output
+
+
+PREDICTIONS_PENDING = {"04_durable_execution"}
+"""Notebooks being rewritten elsewhere (issue 13); their predict cells come after."""
+
+
+@pytest.mark.parametrize("path", COURSE, ids=lambda p: p.stem)
+def test_two_predictions_come_before_the_runs_and_the_recap_links_them(path: Path) -> None:
+    if path.stem in PREDICTIONS_PENDING:
+        pytest.skip(f"{path.stem} is being rewritten; its predictions are added after")
+    nb = nbformat.read(path, as_version=4)
+    anchors: list[str] = []
+    for index, cell in enumerate(nb.cells):
+        found = re.findall(r'<a id="(predict-\d+)"></a>', cell.source)
+        if cell.cell_type == "markdown" and found:
+            anchors += found
+            widget = nb.cells[index + 1]
+            assert widget.cell_type == "code" and "Predict(" in widget.source, (
+                f"{path.name}: {found[0]} is not followed by its Predict widget")
+    assert len(anchors) >= 2, f"{path.name} has {len(anchors)} predict-then-see moments"
+    recap = nb.cells[-1].source.split("Three questions", 1)[-1]
+    for anchor in anchors:
+        assert f"(#{anchor})" in recap, f"{path.name}: the recap questions skip {anchor}"
 
 
 @pytest.mark.notebooks

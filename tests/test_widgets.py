@@ -7,6 +7,7 @@ error is one line in the widget instead of a traceback.
 
 from __future__ import annotations
 
+import io
 import itertools
 
 import matplotlib
@@ -316,3 +317,122 @@ def test_crashlab_starts_on_an_architecture_that_runs_the_scenario() -> None:
     lab.architecture.value = "monolith"
     assert ERROR_CLASS in lab.output.value and "does not run scenario" in lab.output.value
     assert lab.output.value.count("<div") == 1
+
+
+# -- CrashLab never lies (issue 15.7) --------------------------------------------------------
+
+def _fresh(lab: CrashLab) -> durasim.Run:
+    architecture, faults, seed, options = lab._current_inputs()
+    return run(lab.scenario, architecture, list(faults), seed=seed, **dict(options))
+
+
+def test_every_control_reruns_at_once_and_the_lab_shows_what_the_controls_say() -> None:
+    from durasim.widgets.base import checks_html
+
+    lab = CrashLab(architecture="durable")
+    changes = [(lab.step, 5), (lab.when, "after_effect"), (lab.node, "worker"),
+               (lab.seed, 3), (lab.options["idempotent_activities"], True),
+               (lab.step, 4), (lab.node, "")]
+    for control, value in changes:
+        before = (lab.run, bytes(lab.timeline.value), lab.checks.value)
+        control.value = value  # no Run click
+        assert lab.run is not before[0], f"{control.description or value} did not re-run"
+        fresh = _fresh(lab)
+        assert lab.run.trace.digest() == fresh.trace.digest()
+        assert lab.checks.value == checks_html(fresh)
+        assert (lab.run.seed, lab.run.faults) == (fresh.seed, fresh.faults)
+    assert lab.run.seed == 3 and lab.run.options["idempotent_activities"] is True
+    assert lab.faults[0] == Crash(at_step=4, when="after_effect")
+
+
+def test_the_double_deposit_appears_and_goes_without_pressing_run() -> None:
+    lab = CrashLab(architecture="durable")
+    lab.step.value = 5
+    lab.when.value = "after_effect"
+    assert "applied more than once" in lab.checks.value
+    lab.options["idempotent_activities"].value = True
+    assert ticks(lab.checks.value) == (len(lab.run.checks), 0)
+
+
+def test_a_reset_runs_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    lab = CrashLab(architecture="event_driven")
+    lab.step.value, lab.seed.value = 3, 7
+    lab.options["outbox"].value = True
+    calls = []
+    original = lab.simulate
+    monkeypatch.setattr(lab, "simulate", lambda inputs: calls.append(inputs) or original(inputs))
+    lab.reset_button.click()
+    assert len(calls) == 1 and list(lab.run.faults) == [] and lab.run.seed == 0
+
+
+def test_changing_a_control_keeps_the_moment_being_looked_at() -> None:
+    lab = CrashLab(architecture="event_driven")
+    lab.step_button.click()
+    lab.step_button.click()
+    now = lab.cursor
+    lab.node.value = "fraud"
+    assert lab.cursor == now and list(lab.run.faults) == []
+    lab.crash_button.click()
+    assert lab.faults == (Crash(node="fraud", at_time=now, restart_after=None),)
+
+
+def test_the_layout_fits_a_1280_pixel_notebook() -> None:
+    from PIL import Image
+
+    from durasim.figures.board import drawn_texts
+    from durasim.widgets.crashlab import TIMELINE_DPI
+
+    lab = CrashLab(architecture="durable")
+    lab.step.value = 5
+    width, _ = Image.open(io.BytesIO(bytes(lab.timeline.value))).size
+    assert width <= 1100, "the timeline would be shrunk below its drawn size"
+    smallest = min(t.px for t in drawn_texts(lab._timeline_figure, TIMELINE_DPI))
+    assert smallest >= 10, f"timeline labels of {smallest:.1f} px"
+    graph_width, _ = Image.open(io.BytesIO(bytes(lab.graph.value))).size
+    assert lab.graph.layout.min_width == f"{graph_width}px" == lab.graph.layout.width
+
+
+def test_the_history_keeps_the_cursor_row_in_view_and_explains_its_waits() -> None:
+    from durasim.widgets.scrolled import ScrolledHTML
+
+    lab = CrashLab(architecture="durable")
+    lab.node.value = "worker"
+    lab.step.value = 5
+    assert isinstance(lab.history, ScrolledHTML) and lab.history.target == ".durasim-highlight"
+    assert "start-to-close timeout (10.0 s)" in lab.history.value
+    assert "sticky queue" in lab.history.value and "(5.00 s)" in lab.history.value
+    lab.step_button.click()
+    assert "durasim-highlight" in lab.history.value
+    assert "durasim-wait" not in lab.history.value, "a wait explained before it happened"
+
+
+# -- Predict (issue 15.6) --------------------------------------------------------------------
+
+def test_predict_runs_nothing_until_both_guesses_then_explains_a_wrong_guess() -> None:
+    from durasim.widgets import Predict
+
+    predict = Predict("transfer", "event_driven", Crash(at_step=5))
+    assert predict.run is None and predict.reveal_button.disabled
+    predict.choices["alice"].value = -25
+    assert predict.reveal_button.disabled, "Reveal before every account has a guess"
+    predict.choices["bob"].value = 25
+    predict.reveal_button.click()
+    assert predict.guess == {"alice": -25, "bob": 25} and predict.right is False
+    answer = predict.answer.value
+    assert "data-right='false'" in answer and "Not this time" in answer
+    assert "50 → 50" in answer and "you said +25 ✗" in answer and "you said -25 ✓" in answer
+    assert "Money was destroyed" in answer and "nobody owns the whole transfer" in answer
+    assert all(choice.disabled for choice in predict.choices.values())
+
+
+def test_predict_says_right_when_it_is_and_speaks_spanish() -> None:
+    from durasim.widgets import Predict
+
+    set_language("es")
+    predict = Predict("transfer", "monolith", Crash(at_step=5))
+    assert predict.reveal_button.description == "Revelar"
+    predict.choices["alice"].value = 0
+    predict.choices["bob"].value = 0
+    predict.reveal_button.click()
+    assert predict.right is True and "¡Correcto!" in predict.answer.value
+    assert "revertida" in predict.answer.value and "una sola transacción" in predict.answer.value

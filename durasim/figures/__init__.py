@@ -124,8 +124,12 @@ def _animate(name: str, path: Path) -> Figure:
     frame, instants = ANIMATIONS[name]
     figure, _ = board.canvas()
     moments = list(instants())
-    animation = FuncAnimation(figure, lambda t: frame(figure, t), frames=moments,
-                              repeat=False, cache_frame_data=False)
+    def draw_frame(moment: float) -> list[Any]:
+        frame(figure, moment)
+        return []  # the frame redraws the whole figure: no blitting
+
+    animation = FuncAnimation(figure, draw_frame, frames=moments, repeat=False,
+                              cache_frame_data=False)
     animation.save(str(path), writer=PillowWriter(fps=FPS), dpi=DPI)
     frame(figure, moments[-1])
     return figure

@@ -22,6 +22,7 @@ from durasim.figures import board
 from durasim.figures.board import GREY, INK, MID, MONO, SMALL
 from durasim.figures.words import say, step_label
 from durasim.i18n import outcome
+from durasim.narrate import long_waits
 from durasim.talk import story_crash, story_runs
 from durasim.viz import style
 
@@ -67,37 +68,6 @@ def _beats(recovered: Any) -> list[Beat]:
     return beats
 
 
-def _waits(recovered: Any) -> list[tuple[float, float, str]]:
-    """The story's long waits as (start, end, why): read from the trace and the history.
-
-    An activity retried after a crash waited for its start-to-close timeout (from its
-    first attempt's start to the server's retry); a workflow task on the crashed worker's
-    sticky queue waited for the sticky queue's schedule-to-start timeout.
-    """
-    history = list(recovered.history)
-    limits = {e.attributes.get("activityType"): float(e.attributes["startToCloseTimeout"])
-              for e in history if e.event_type.value == "ActivityTaskScheduled"}
-    starts: dict[tuple[str, int], float] = {}
-    waits = []
-    for event in recovered.trace.filter(kind=("activity", "retry"), semantic=True):
-        f = event.fields
-        if event.kind == "activity" and f.get("phase") == "start":
-            starts[(str(f["name"]), int(f["attempt"]))] = event.time
-        elif event.kind == "retry" and event.node == "server":
-            name, attempt = str(f["activity"]), int(f["attempt"])
-            began = starts.get((name, attempt - 1))
-            if began is not None and limits.get(name, 0.0) > 0:
-                limit = style.format_time(limits[name])
-                waits.append((began, event.time, say("wait_start_to_close", t=limit)))
-    by_id = {e.event_id: e for e in history}
-    for event in history:
-        if event.event_type.value == "WorkflowTaskTimedOut":
-            scheduled = by_id[int(event.attributes["scheduledEventId"])]
-            waited = style.format_time(event.time - scheduled.time)
-            waits.append((scheduled.time, event.time, say("wait_sticky", t=waited)))
-    return waits
-
-
 def step5_recovery() -> Figure:
     """Section 9: the worker dies during step 5; a retry and a replay finish the transfer."""
     recovered = story_run()
@@ -133,8 +103,9 @@ def step5_recovery() -> Figure:
                 ha=board.edge_align(x(beat.time), LANE_START, LANE_END),
                 va="bottom" if offset > 0 else "top", fontsize=SMALL, color=beat.colour,
                 fontweight="bold")
-    for start, end, text in _waits(recovered):
-        left, right = x(start), x(end)
+    for wait in long_waits(recovered):
+        left, right = x(wait.start), x(wait.end)
+        text = say(f"wait_{wait.kind}", t=style.format_time(wait.limit))
         ax.annotate("", (left, 14.0), (right, 14.0),
                     arrowprops={"arrowstyle": "<->", "color": GREY, "linewidth": 1.6})
         ax.text((left + right) / 2, 12.5, text.replace(": ", "\n", 1), ha="center",

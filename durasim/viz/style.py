@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import matplotlib as mpl
 from matplotlib.axes import Axes
@@ -116,7 +116,7 @@ def lane_order(nodes: Iterable[str]) -> list[str]:
 @contextmanager
 def styled() -> Iterator[None]:
     """Draw inside durasim's look without changing the caller's matplotlib settings."""
-    with mpl.rc_context(_RC):  # type: ignore[arg-type]
+    with mpl.rc_context(cast(Any, _RC)):  # matplotlib's stubs differ between versions
         yield
 
 

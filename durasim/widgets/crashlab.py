@@ -12,6 +12,8 @@ failure and watch what each architecture does about it.
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import ipywidgets as widgets
@@ -21,6 +23,7 @@ from durasim.architectures import ARCHITECTURES, get_architecture
 from durasim.errors import DurasimError
 from durasim.faults import Crash, Fault
 from durasim.i18n import t
+from durasim.narrate import long_waits, wait_sentence
 from durasim.scenarios import get_scenario
 from durasim.viz import style
 from durasim.viz.graph import architecture_graph
@@ -29,12 +32,20 @@ from durasim.viz.state import Moment, moments, node_status
 from durasim.viz.story import Story, tell
 from durasim.viz.timeline import timeline
 from durasim.widgets.base import button, checks_html, image, safe, show_status
+from durasim.widgets.scrolled import ScrolledHTML
 
 OPTIONS = ("outbox", "at_least_once", "idempotent_consumers", "idempotent_activities")
 """The architecture options a student can switch (each belongs to one architecture)."""
 
-TIMELINE_WIDTH = 10.5
+TIMELINE_WIDTH = 8.2
 """Inches: a fixed width keeps the pictures from jumping (and matplotlib's caches warm)."""
+TIMELINE_DPI = 132
+"""The timeline's smallest labels (5.5 pt) are 10 px at this resolution; 8.2 inches at it
+(1082 px) fit a notebook shown 1280 px wide without being scaled down."""
+GRAPH_SIZE = (6.0, 3.0)
+"""Inches of the system graph (the graph may widen it for long names); it is shown at
+the size it was drawn, whatever the checks beside it need."""
+HISTORY_HEIGHT = "300px"
 
 _Inputs = tuple[str, tuple[Fault, ...], int, tuple[tuple[str, Any], ...]]
 
@@ -83,7 +94,8 @@ class CrashLab(widgets.VBox):
         self._picker_restart: float | None = 1.0
         self._nodes: dict[str, list[str]] = {}
         self._timeline_figure = style.new_figure(8, 4)
-        self._graph_figure = style.new_figure(6, 3)
+        self._graph_figure = style.new_figure(*GRAPH_SIZE)
+        self._quiet = False
 
         self.architecture = widgets.Dropdown(
             options=[(name, name) for name in ARCHITECTURES], value=architecture,
@@ -112,8 +124,8 @@ class CrashLab(widgets.VBox):
         self.output = widgets.HTML()
         self.checks = widgets.HTML()
         self.timeline = image()
-        self.graph = image()
-        self.history = widgets.HTML()
+        self.graph = widgets.Image(format="png", layout=widgets.Layout(flex="0 0 auto"))
+        self.history = ScrolledHTML(height=HISTORY_HEIGHT)
 
         self.run_button.on_click(self._on_run)
         self.step_button.on_click(self._on_step)
@@ -124,6 +136,8 @@ class CrashLab(widgets.VBox):
         self.architecture.observe(self._on_architecture, names="value")
         for control in (self.step, self.node, self.when):
             control.observe(self._on_crash_choice, names="value")
+        for control in (self.seed, *self.options.values()):
+            control.observe(self._on_control, names="value")
 
         label = widgets.HTML(f"<b>{html.escape(t('crash_step'))}</b>")
         super().__init__([
@@ -135,7 +149,9 @@ class CrashLab(widgets.VBox):
                           self.crash_button, self.restart_button, self.reset_button]),
             self.output,
             self.timeline,
-            widgets.HBox([self.graph, widgets.VBox([self.checks, self.history])]),
+            widgets.HBox([self.graph, self.checks],
+                         layout=widgets.Layout(align_items="flex-start")),
+            self.history,
         ])
         self.add_class("durasim-crashlab")
         self._on_architecture()
@@ -231,31 +247,56 @@ class CrashLab(widgets.VBox):
     def _on_reset(self, _: Any = None) -> None:
         self._manual.clear()
         self._picker_restart = 1.0
-        self.step.value = 0
-        self.when.value = "before_effect"
-        self.node.value = ""
-        self.seed.value = 0
-        for box in self.options.values():
-            box.value = False
+        with self._holding():  # one re-run for the whole reset, not one per control
+            self.step.value = 0
+            self.when.value = "before_effect"
+            self.node.value = ""
+            self.seed.value = 0
+            for box in self.options.values():
+                box.value = False
         self._on_run()
 
     @safe
     def _on_architecture(self, _: Any = None) -> None:
         arch = get_architecture(self.architecture.value)
-        for name, box in self.options.items():
-            box.disabled = name not in arch.options
-            if box.disabled:
-                box.value = False
         self._manual.clear()
         self._picker_restart = 1.0
         nodes = self._nodes_of(self.architecture.value)
-        self.node.options = [(t("executing_node"), "")] + [(n, n) for n in nodes]
-        self.node.value = ""
+        with self._holding():
+            for name, box in self.options.items():
+                box.disabled = name not in arch.options
+                if box.disabled:
+                    box.value = False
+            self.node.options = [(t("executing_node"), "")] + [(n, n) for n in nodes]
+            self.node.value = ""
         self._on_run()
 
     def _on_crash_choice(self, _: Any = None) -> None:
-        """A new crash choice starts with the default restart delay again."""
+        """A new crash choice starts with the default restart delay again, and runs."""
         self._picker_restart = 1.0
+        self._on_control()
+
+    @safe
+    def _on_control(self, _: Any = None) -> None:
+        """Any control changed: run again at once, so what is shown matches the controls.
+
+        The moment being looked at stays (a student choosing the node for Crash now is
+        still at that moment); the run under it is the one the controls now describe.
+        """
+        if self._quiet:
+            return
+        self.simulate(self._current_inputs())
+        self.redraw()
+        self._say_where()
+
+    @contextmanager
+    def _holding(self) -> Iterator[None]:
+        """Change several controls and re-run once, after (the caller runs)."""
+        quiet, self._quiet = self._quiet, True
+        try:
+            yield
+        finally:
+            self._quiet = quiet
 
     # -- the machinery --------------------------------------------------------------------
     def _current_inputs(self) -> _Inputs:
@@ -283,14 +324,20 @@ class CrashLab(widgets.VBox):
         run, at = self.run, self.cursor
         self.story = tell(run)
         timeline(run, until=at, figure=self._timeline_figure, width=TIMELINE_WIDTH)
-        self.timeline.value = style.to_png(self._timeline_figure)
+        self.timeline.value = style.to_png(self._timeline_figure, dpi=TIMELINE_DPI)
         architecture_graph(run, at=at, figure=self._graph_figure)
-        self.graph.value = style.to_png(self._graph_figure)
+        graph = style.to_png(self._graph_figure)
+        natural = f"{int.from_bytes(graph[16:20], 'big')}px"  # the PNG header's width
+        if self.graph.layout.min_width != natural:  # shown at its size, never squashed
+            self.graph.layout.width = self.graph.layout.min_width = natural
+        self.graph.value = graph
         self.checks.value = checks_html(run)
         if run.history is not None:
+            waits = "".join(f"<p class='durasim-wait'>{html.escape(wait_sentence(w))}</p>"
+                            for w in long_waits(run) if at is None or w.start <= at)
             self.history.value = history_view(
                 run.history, compact=True, cursor=self._history_cursor(at),
-                replayed=self._replayed(at))
+                replayed=self._replayed(at), max_height=0) + waits
         else:
             self.history.value = history_view(None)
 

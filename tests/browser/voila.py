@@ -20,12 +20,59 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 NOTEBOOK = HERE / "crashlab.ipynb"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
+
+
+def requirements() -> str | None:
+    """Why a browser test cannot run here, or None."""
+    if not CHROMIUM.exists():
+        return (f"{CHROMIUM} is missing: install Debian's chromium (make chromium, or "
+                "apt-get install chromium); browsers are never downloaded")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install 'durasim[dev]')"
+    if voila_command() is None:
+        return "voila is not installed (pip install 'durasim[lab]')"
+    return None
+
+
+_WATCH = """(selector) => {
+  window.__durasimLast = performance.now();
+  const root = document.querySelector(selector);
+  new MutationObserver(() => { window.__durasimLast = performance.now(); })
+    .observe(root, {subtree: true, childList: true, attributes: true, characterData: true});
+}"""
+
+
+def watch_mutations(page: Any, selector: str) -> None:
+    """Record, in the page, when anything under ``selector`` last changed."""
+    page.evaluate(_WATCH, selector)
+
+
+def click_at(page: Any, locator: Any) -> float:
+    """Click ``locator``; the page's clock (ms) just before the click."""
+    started: float = page.evaluate("performance.now()")
+    locator.click()
+    return started
+
+
+def settled_after(page: Any, started: float, *, quiet_ms: float = 400.0,
+                  timeout_ms: float = 60_000.0) -> float:
+    """Milliseconds from ``started`` until the watched output last changed, once it has
+    changed and then stayed still for ``quiet_ms`` (so the last change is the end)."""
+    page.wait_for_function(
+        "([started, quiet]) => window.__durasimLast > started && "
+        "performance.now() - window.__durasimLast > quiet",
+        arg=[started, quiet_ms], timeout=timeout_ms, polling=50)
+    last: float = page.evaluate("window.__durasimLast")
+    return last - started
 
 
 def free_port() -> int:
