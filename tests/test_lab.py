@@ -57,3 +57,46 @@ def test_make_lab_serves_the_notebooks_behind_a_token() -> None:
     finally:
         os.killpg(lab.pid, signal.SIGTERM)
         lab.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_make_present_serves_the_deck_in_rise_behind_a_token(tmp_path: Path) -> None:
+    port = free_port()
+    present = subprocess.Popen(
+        ["make", "--no-print-directory", "present", f"PORT={port}", "LANG=es"], cwd=REPO,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        env={**os.environ, "BROWSER": "true"})
+    try:
+        url = None
+        deadline = time.monotonic() + 600  # the figures are drawn first
+        assert present.stdout is not None
+        while url is None and time.monotonic() < deadline:
+            line = present.stdout.readline()
+            if not line:
+                break
+            found = re.search(rf"RISE: (http://127\.0\.0\.1:{port}/rise/es\.ipynb\?token=\w+)",
+                              line)
+            url = found.group(1) if found else None
+        assert url is not None, "make present never printed the deck's RISE address"
+        page = ""
+        while not page and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=10) as response:
+                    page = response.read().decode("utf-8", "replace")
+            except urllib.error.URLError:
+                time.sleep(0.3)  # printed before JupyterLab listens
+        assert "rise" in page.lower()
+        token = url.split("token=")[1]
+        api = f"http://127.0.0.1:{port}/api/contents/es.ipynb?token={token}"
+        with urllib.request.urlopen(api, timeout=10) as response:
+            deck = json.load(response)["content"]
+        sources = [cell["source"] for cell in deck["cells"]]
+        assert any("CrashLab(" in source for source in sources), "the live demo cell"
+        assert not any("{{name}}" in source for source in sources), "the author slide"
+        assert deck["metadata"]["rise"]["width"] == 1280
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents", timeout=10)
+        assert refused.value.code == 403
+    finally:
+        os.killpg(present.pid, signal.SIGTERM)
+        present.wait(timeout=30)
