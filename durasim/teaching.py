@@ -59,10 +59,10 @@ PLAN: tuple[Block, ...] = (
                "Charla, parte 2: ejecución durable, sus seis características, event sourcing, "
                "la demo en vivo y temporal.io"),
           sections=(7, 8, 9, 10),
-          live=("the demo slide's CrashLab cell (Shift+Enter in RISE); without RISE, "
-                "`durasim demo --lang es --pause` in a terminal",
-                "la celda de CrashLab del slide de demo (Shift+Enter en RISE); sin RISE, "
-                "`durasim demo --lang es --pause` en una terminal")),
+          live=("the demo slide's CrashLab cell, run in the JupyterLab tab `make present` "
+                "prints; in a terminal, `durasim demo --lang es --pause`",
+                "la celda de CrashLab del slide de demo, en la pestaña de JupyterLab que "
+                "imprime `make present`; en una terminal, `durasim demo --lang es --pause`")),
     Block(17, ("Lab: durable execution and the event history, in pairs",
                "Laboratorio: ejecución durable y el historial de eventos, en parejas"),
           notebooks=("04_durable_execution", "05_event_history_and_replay"),
