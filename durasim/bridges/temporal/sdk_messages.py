@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from durasim.bridges.temporal.sdk_workflow import SdkWorkflowRun
 
 __all__ = ["Messages"]
+
+_log = logging.getLogger("durasim.sdk")
 
 _Definition = Any  # temporalio.workflow._SignalDefinition | _QueryDefinition | _UpdateDefinition
 
@@ -141,7 +144,12 @@ class Messages:
         assert handler is not None
 
         def start() -> None:
-            args = from_json(recorded, definition.arg_types)
+            try:
+                args = from_json(recorded, definition.arg_types)
+            except Exception:  # as the SDK does: a signal it cannot decode is dropped
+                _log.warning("workflow %s dropped signal %r: its input %r does not fit the "
+                             "handler's parameters", self.run.defn.name, name, recorded)
+                return
             self.run.start_top_level(_call(handler, args), f"signal {name}")
 
         self.run.deliver(start, inbound=True)

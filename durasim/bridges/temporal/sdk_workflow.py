@@ -97,7 +97,7 @@ class SdkWorkflowRun:
         self.defn = defn
         self._recorded = list(recorded)
         self.loop = new_loop(now=self.port.now, start_timer=self._start_timer,
-                                cancel_timer=self._cancel_timer, owner=f"workflow {defn.name!r}")
+                             cancel_timer=self._cancel_timer, owner=f"workflow {defn.name!r}")
         self.started_at = self.port.now()
         self.seed = self.port.random_seed()
         self.random = random.Random(self.seed)
