@@ -17,7 +17,8 @@ from durasim.bridges import sdk_objects as _sdk_objects  # noqa: F401 (Temporal 
 from durasim.checks import CheckReport, CheckResult
 from durasim.core import NodeCrashed, Simulation
 from durasim.engine.activity import ActivityInfo, activity_info, activity_sleep
-from durasim.engine.api import RUN_VIEWERS, EngineCluster, Signal, WorkflowRun, execute
+from durasim.engine.api import RUN_VIEWERS, EngineCluster, WorkflowRun, execute
+from durasim.engine.client import Signal
 from durasim.engine.context import WorkflowContext
 from durasim.engine.definitions import activity, workflow
 from durasim.engine.failures import ActivityError, ApplicationError, ChildWorkflowError

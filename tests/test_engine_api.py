@@ -62,7 +62,7 @@ def test_signal_days_later_wakes_the_workflow() -> None:
         (approver,) = await ctx.wait_signal("approve")
         return [approver, ctx.now() > 2 * DAY]
 
-    run = durasim.execute(Approval, 5000, signals=[Signal("approve", "maria", at=3 * DAY)])
+    run = durasim.execute(Approval, 5000, requests=[Signal("approve", "maria", at=3 * DAY)])
     assert run.result == ["maria", True]
     compact = run.history.event_types(compact=True)
     assert compact == ["WorkflowExecutionStarted", "WorkflowExecutionSignaled",
@@ -75,7 +75,7 @@ def test_a_signal_before_the_wait_is_buffered() -> None:
         await ctx.sleep(10)
         return await ctx.wait_signal("go")
 
-    run = durasim.execute(Late, signals=[Signal("go", 1, 2, at=1.0)])
+    run = durasim.execute(Late, requests=[Signal("go", 1, 2, at=1.0)])
     assert run.result == [1, 2]
 
 

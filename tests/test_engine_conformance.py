@@ -39,7 +39,7 @@ CASES = [
     ("retry_then_success", wf.RetryThenSuccess, (), {}),
     ("non_retryable_failure", wf.Transfer, (5000,), {}),
     ("saga_refund", wf.SagaTransfer, (100,), {}),
-    ("signal_wait", wf.Approval, (100,), {"signals": [Signal("approve", "manager", at=1.0)]}),
+    ("signal_wait", wf.Approval, (100,), {"requests": [Signal("approve", "manager", at=1.0)]}),
     ("parent_child", wf.Payroll, (2,), {}),
     ("retry_exhausted", wf.RetryExhausted, (), {}),
     ("activity_timeout_retry", wf.ActivityTimeoutRetry, (), {}),

@@ -121,7 +121,7 @@ CASES = [
     pytest.param("saga_refund", wf.SagaTransfer, (100,), {}, "completed", "refunded",
                  [1, 1, 1], id="saga-refund"),
     pytest.param("signal_wait", wf.Approval, (100,),
-                 {"signals": [Signal("approve", "manager", at=1.0)]}, "completed", "manager",
+                 {"requests": [Signal("approve", "manager", at=1.0)]}, "completed", "manager",
                  [1], id="signal-wait"),
     pytest.param("parent_child", wf.Payroll, (2,), {}, "completed", 300, [],
                  id="parent-children"),

@@ -22,7 +22,8 @@ from durasim.architectures.services import (
     collect_state,
 )
 from durasim.engine.activity import activity_info
-from durasim.engine.api import EngineCluster, Signal
+from durasim.engine.api import EngineCluster
+from durasim.engine.client import Signal
 from durasim.engine.failures import ApplicationError
 from durasim.engine.history import History
 from durasim.faults import Fault, FaultPlan
@@ -67,7 +68,7 @@ class Durable(Architecture):
                           at=float(scenario.params.get("approve_after_days", 1)) * DAY)
                    ] if any(s.kind == "signal" for s in scenario.steps) else []
         cluster.submit(workflow, *scenario.workflow_args(options["max_attempts"]),
-                       workflow_id=scenario.key, signals=signals)
+                       workflow_id=scenario.key, requests=signals)
         world.check_plan(self.name)
         world.start()
         try:

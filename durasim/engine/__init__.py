@@ -20,7 +20,8 @@ from durasim.engine.activity import (
     activity_sleep,
     heartbeat,
 )
-from durasim.engine.api import EngineCluster, Signal, WorkflowRun, execute
+from durasim.engine.api import EngineCluster, WorkflowRun, execute
+from durasim.engine.client import Answer, Cancel, Query, Signal, Update
 from durasim.engine.context import WorkflowContext
 from durasim.engine.definitions import (
     ActivityDefinition,
@@ -46,7 +47,9 @@ __all__ = [
     "ActivityDefinition",
     "ActivityError",
     "ActivityInfo",
+    "Answer",
     "ApplicationError",
+    "Cancel",
     "CancelledError",
     "ChildWorkflowError",
     "EngineCluster",
@@ -55,11 +58,13 @@ __all__ = [
     "HistoryEvent",
     "HistoryStore",
     "MemoryStore",
+    "Query",
     "ReplayResult",
     "Replayer",
     "RetryPolicy",
     "SQLiteStore",
     "Signal",
+    "Update",
     "WorkflowContext",
     "WorkflowDefinition",
     "WorkflowRun",

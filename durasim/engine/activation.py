@@ -98,6 +98,10 @@ class Activation:
         frames: the user-code functions waiting now, outermost first (only when the
             instance tracks lines: reading them costs the source of each frame).
         issued_lines: the line that issued each new command, by position in ``commands``.
+        local_activities: local activities the code waits on: the worker runs them and
+            resumes the code before it completes the task.
+        update_rejections: updates refused by their validator (update id, error):
+            nothing is written for them.
     """
 
     events: tuple[HistoryEvent, ...]
@@ -109,6 +113,8 @@ class Activation:
     finished: bool = False
     frames: tuple[Frame, ...] = ()
     issued_lines: tuple[SourceLine | None, ...] = field(default=())
+    local_activities: tuple[Any, ...] = ()
+    update_rejections: tuple[tuple[str, BaseException], ...] = ()
 
     @property
     def line(self) -> SourceLine | None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from durasim.core import Simulation
+from durasim.engine.client import Answer, Client, Request
 from durasim.engine.definitions import (
     ActivityDefinition,
     WorkflowDefinition,
@@ -28,37 +28,13 @@ from durasim.engine.worker import Worker
 from durasim.errors import WorkflowFailed, WorkflowTaskError
 from durasim.faults import Fault, FaultPlan, as_plan
 from durasim.injector import FaultInjector
-from durasim.network import Message, Network
+from durasim.network import Network
 from durasim.node import Node
 from durasim.trace import Trace
 from durasim.validation import check_seconds, check_seed
 
-CLIENT_RETRY = 1.0
 DEFAULT_HORIZON = 10 * 365 * 24 * 3600.0
 """Virtual seconds after which a run that has not finished is reported as still running."""
-
-
-@dataclass(frozen=True)
-class Signal:
-    """A signal the client sends to the workflow at virtual time ``at``.
-
-    Example:
-        >>> Signal("approve", "maria", at=3 * 24 * 3600)  # three days in
-        Signal(name='approve', args=('maria',), at=259200)
-    """
-
-    name: str
-    args: tuple[Any, ...] = ()
-    at: float = 0.0
-
-    def __init__(self, name: str, *args: Any, at: float = 0.0) -> None:
-        if not isinstance(name, str) or not name:
-            raise ValueError(f"a signal needs a name, got {name!r}")
-        object.__setattr__(self, "name", name)
-        object.__setattr__(self, "args", tuple(args))
-        if isinstance(at, int | float) and at < 0:
-            raise ValueError(f"a signal cannot be sent before time 0 (at={at})")
-        object.__setattr__(self, "at", check_seconds("Signal(at=)", at))
 
 
 RUN_VIEWERS: list[Callable[[WorkflowRun], None]] = []
@@ -91,6 +67,8 @@ class WorkflowRun:
     children: dict[str, list[History]] = field(default_factory=dict)
     workflow: Any = None
     """The workflow function that ran (for the Replayer and the ReplayStepper)."""
+    answers: list[Answer] = field(default_factory=list)
+    """The answers to the run's queries and updates, in the order they were sent."""
 
     def raise_for_status(self) -> Any:
         """The result, or the error: WorkflowFailed, NondeterminismError, or still running."""
@@ -134,7 +112,8 @@ class EngineCluster:
                  sim: Simulation | None = None, net: Network | None = None,
                  injector: FaultInjector | None = None, nodes: dict[str, Node] | None = None,
                  step_hook: Callable[[str, int, str, str], None] | None = None,
-                 resources: dict[str, Any] | None = None) -> None:
+                 resources: dict[str, Any] | None = None,
+                 activity_worker: bool = False) -> None:
         """Build the engine's nodes, on a new simulation or on a given one.
 
         Args:
@@ -146,6 +125,9 @@ class EngineCluster:
                 part in a step (dispatching it, recording its completion).
             resources: what activities may use while they run (the durable architecture
                 lends its connection to the bank's services).
+            activity_worker: run activities on a node of their own, ``"activity_worker"``
+                (crash it alone: its death is noticed by heartbeat or start-to-close
+                timeouts), leaving ``"worker"`` to run workflow code.
         """
         plan = as_plan(faults)
         self.sim = sim = sim if sim is not None else Simulation(seed=seed, trace=trace)
@@ -158,54 +140,41 @@ class EngineCluster:
         self.closed: list[RunRecord] = []
         self.server = Server(sim, self.net, self.store, self.injector,
                              on_close=self.closed.append, step_hook=step_hook,
-                             step_numbers=step_numbers)
+                             step_numbers=step_numbers,
+                             activity_worker="activity_worker" if activity_worker else None)
         self.worker = Worker(sim, self.net, workflows=workflow_defs, activities=activity_defs,
                              injector=self.injector, executes_effects=executes_effects,
                              step_numbers=step_numbers, resources=resources)
-        self.client = Node(sim, "client")
-        self._accepted: set[Any] = set()
-        for node in (self.client, self.server.node, self.worker.node):
+        self.workers = [self.worker]
+        if activity_worker:
+            self.workers.append(Worker(
+                sim, self.net, workflows={}, activities=activity_defs, name="activity_worker",
+                injector=self.injector, executes_effects=executes_effects,
+                step_numbers=step_numbers, resources=resources))
+        client = Node(sim, "client")
+        for node in (client, self.server.node, *(w.node for w in self.workers)):
             self.nodes[node.name] = node
             self.net.attach(node)
-        self.client.spawn(self._client_inbox(), "inbox")
+        self.client = Client(sim, self.net, client)
 
     def start(self) -> None:
-        """Boot the server and the worker and arm timed faults."""
+        """Boot the server and the workers and arm timed faults."""
         self.server.node.start()
-        self.worker.node.start()
+        for worker in self.workers:
+            worker.node.start()
         self.injector.arm()
 
-    async def _client_inbox(self) -> None:
-        while True:
-            message: Message = await self.client.inbox.get()
-            self._accepted.add((message.kind, message.payload))
-
-    async def _until_accepted(self, kind: str, payload: Any, ack: tuple[str, Any]) -> None:
-        while ack not in self._accepted:
-            self.net.send("client", "server", kind, payload)
-            await self.sim.timeout(CLIENT_RETRY)
-
     def submit(self, workflow: Any, *args: Any, workflow_id: str,
-               signals: Sequence[Signal] = ()) -> None:
-        """Have the client start ``workflow`` and send ``signals`` at their times."""
+               requests: Sequence[Request] = ()) -> None:
+        """Have the client start ``workflow`` and send ``requests`` at their times."""
         definition = workflow_definition(workflow)
         workflows, activities = deployment([workflow], ())
         self.worker.workflows.update(workflows)
-        for name, found in activities.items():
-            self.worker.activities.setdefault(name, found)
-        payload = {"workflow_id": workflow_id, "workflow_type": definition.name,
-                   "args": definition.recorded_input(args)}
-        self.client.spawn(self._until_accepted("StartWorkflow", payload,
-                                               ("StartAccepted", workflow_id)), "start")
-        for seq, signal in enumerate(signals):
-            body = {"workflow_id": workflow_id, "name": signal.name,
-                    "args": list(signal.args), "seq": seq}
-            self.sim.schedule(signal.at, partial(self._send_signal, body, seq))
-
-    def _send_signal(self, body: dict[str, Any], seq: int) -> None:
-        if self.client.up:
-            ack = ("SignalAccepted", (body["workflow_id"], seq))
-            self.client.spawn(self._until_accepted("Signal", body, ack), "signal")
+        for worker in self.workers:
+            for name, found in activities.items():
+                worker.activities.setdefault(name, found)
+        self.client.start(workflow_id, definition.name, definition.recorded_input(args),
+                          requests)
 
     def outcome(self, workflow_id: str) -> WorkflowRun:
         """Collect the result of ``workflow_id`` from the store (the source of truth)."""
@@ -234,10 +203,15 @@ class EngineCluster:
         for record in self.store.runs():
             if record.parent and record.workflow_id != workflow_id:
                 children.setdefault(record.workflow_id, []).append(_history(record))
+        calls: dict[str, int] = {}
+        for worker in self.workers:
+            for name, count in worker.activity_calls.items():
+                calls[name] = calls.get(name, 0) + count
         return WorkflowRun(workflow_id, status, result, failure,
                            histories[-1] if histories else History(workflow_id=workflow_id),
                            histories, self.sim.trace, self.sim, self.store, error,
-                           self.worker.replays, dict(self.worker.activity_calls), children)
+                           self.worker.replays, calls, children,
+                           answers=list(self.client.answers.values()))
 
 
 def deployment(workflows: Iterable[Any], activities: Iterable[Any]
@@ -265,9 +239,10 @@ def _history(record: RunRecord) -> History:
 
 def execute(workflow: Any, *args: Any, id: str | None = None, seed: int = 0,
             faults: FaultPlan | Iterable[Fault] | Fault | None = None,
-            signals: Sequence[Signal] = (), store: HistoryStore | None = None,
+            requests: Sequence[Request] = (), store: HistoryStore | None = None,
             activities: Sequence[Any] = (), trace: bool = True,
-            until: float = DEFAULT_HORIZON, resume: WorkflowRun | None = None) -> WorkflowRun:
+            until: float = DEFAULT_HORIZON, resume: WorkflowRun | None = None,
+            activity_worker: bool = False) -> WorkflowRun:
     """Run ``workflow(*args)`` on a simulated server and worker; return what happened.
 
     Args:
@@ -275,7 +250,9 @@ def execute(workflow: Any, *args: Any, id: str | None = None, seed: int = 0,
         id: the workflow id (default: the workflow's name).
         seed: seeds the simulation: same seed and faults, same run.
         faults: crashes and message faults, e.g. ``Crash(node="worker", after_events=7)``.
-        signals: ``Signal(name, *args, at=t)`` sent by the client at virtual time t.
+        requests: what the client sends, each at its time: ``Signal(name, *args, at=t)``
+            (``with_start=True`` to send it with the start), ``Query``, ``Update``,
+            ``Cancel``; answers to queries and updates are in ``run.answers``.
         store: the history store (``SQLiteStore(path)`` survives the process). If it
             already holds an open run of this id, the run is resumed, not restarted.
         activities: activity functions beyond those the workflow's code names.
@@ -283,6 +260,7 @@ def execute(workflow: Any, *args: Any, id: str | None = None, seed: int = 0,
         until: virtual-time horizon.
         resume: a run left open (its workflow code kept failing): deploy ``workflow``
             (the fixed code) on a new worker and carry that run on from its history.
+        activity_worker: run the activities on a node of their own (see EngineCluster).
 
     Example:
         >>> run = durasim.execute(Transfer, 25)  # doctest: +SKIP
@@ -299,14 +277,14 @@ def execute(workflow: Any, *args: Any, id: str | None = None, seed: int = 0,
         store, id = resume.store, id or resume.workflow_id
     workflow_id = id or definition.name
     cluster = EngineCluster(seed=seed, faults=faults, store=store, workflows=[workflow],
-                            activities=activities, trace=trace)
+                            activities=activities, trace=trace, activity_worker=activity_worker)
     resumed = cluster.store.runs(workflow_id)
     if resumed and resumed[-1].events:  # pick up where a killed process left off
         cluster.sim.now = max(float(r.state.get("started_at", 0.0)) + r.events[-1].time
                               for r in resumed if r.events)
     cluster.start()
     if not resumed:
-        cluster.submit(workflow, *args, workflow_id=workflow_id, signals=signals)
+        cluster.submit(workflow, *args, workflow_id=workflow_id, requests=requests)
     cluster.sim.run(until=until)
     run = cluster.outcome(workflow_id)
     run.workflow = workflow  # outcome() already named a non-determinism stop

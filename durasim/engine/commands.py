@@ -159,6 +159,42 @@ class RecordMarker(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class PatchMarker(RecordMarker):
+    """The marker ``patched``/``deprecate_patch`` record; a replay matches it by change id
+    alone, so code that deprecated a patch replays histories recorded before."""
+
+    def matches(self, event: HistoryEvent) -> bool:
+        a = event.attributes
+        recorded = (a.get("details") or {}).get("patch-data") or {}
+        mine = self.details.get("patch-data") or {}
+        return (event.event_type is self.event_type
+                and a.get("markerName") == self.marker_name
+                and isinstance(recorded, dict) and recorded.get("id") == mine.get("id"))
+
+
+@dataclass(frozen=True, slots=True)
+class LocalActivityMarker(RecordMarker):
+    """A local activity's result, recorded as Temporal's ``core_local_activity`` marker.
+
+    A replay matches it by sequence number and activity type: its times are the first
+    execution's and cannot be re-issued.
+    """
+
+    def matches(self, event: HistoryEvent) -> bool:
+        a = event.attributes
+        recorded = (a.get("details") or {}).get("data") or {}
+        mine = self.details.get("data") or {}
+        return (event.event_type is self.event_type
+                and a.get("markerName") == self.marker_name and isinstance(recorded, dict)
+                and recorded.get("seq") == mine.get("seq")
+                and recorded.get("activity_type") == mine.get("activity_type"))
+
+    def key_text(self) -> str:
+        data = self.details.get("data") or {}
+        return f"{self.marker_name}, {data.get('activity_type')} #{data.get('seq')}"
+
+
+@dataclass(frozen=True, slots=True)
 class UpsertSearchAttributes(Command):
     """Set search attributes (Temporal's SDK records a patch here too)."""
 
@@ -264,10 +300,66 @@ class ContinueAsNew(Command):
         return f"{list(self.input)!r}"
 
 
+@dataclass(frozen=True, slots=True)
+class AcceptUpdate(Command):
+    """Accept update ``update_id`` (its validator passed): its handler runs from here."""
+
+    name: ClassVar[str] = "AcceptUpdate"
+    event_type: ClassVar[EventType] = E.WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+    update_id: str
+    update_name: str
+    args: tuple[Any, ...]
+
+    def attributes(self) -> dict[str, Any]:
+        return {"protocolInstanceId": self.update_id,
+                "acceptedRequestMessageId": f"{self.update_id}/request",
+                "acceptedRequest": {"meta": {"updateId": self.update_id},
+                                    "input": {"name": self.update_name,
+                                              "args": list(self.args)}}}
+
+    def matches(self, event: HistoryEvent) -> bool:
+        return (event.event_type is self.event_type
+                and update_id_of(event) == self.update_id)
+
+    def key_text(self) -> str:
+        return f"{self.update_name}, {list(self.args)!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class CompleteUpdate(Command):
+    """Answer update ``update_id``: its handler returned ``result`` or raised ``failure``."""
+
+    name: ClassVar[str] = "CompleteUpdate"
+    event_type: ClassVar[EventType] = E.WORKFLOW_EXECUTION_UPDATE_COMPLETED
+    update_id: str
+    result: Any = None
+    failure: dict[str, Any] | None = None
+
+    def attributes(self) -> dict[str, Any]:
+        outcome = ({"failure": self.failure} if self.failure is not None
+                   else {"success": [self.result]})
+        return {"meta": {"updateId": self.update_id}, "outcome": outcome}
+
+    def matches(self, event: HistoryEvent) -> bool:
+        return (event.event_type is self.event_type
+                and update_id_of(event) == self.update_id)
+
+    def key_text(self) -> str:
+        return f"update {self.update_id}"
+
+
+def update_id_of(event: HistoryEvent) -> str | None:
+    """The update an Accepted/Completed event is about."""
+    a = event.attributes
+    meta = (a.get("acceptedRequest") or {}).get("meta") or a.get("meta") or {}
+    found = meta.get("updateId") if isinstance(meta, dict) else None
+    return str(found) if found is not None else None
+
+
 COMMAND_CLASSES: tuple[type[Command], ...] = (
     ScheduleActivity, RequestCancelActivity, StartTimer, CancelTimer, RecordMarker,
     UpsertSearchAttributes, StartChild, CompleteWorkflow, FailWorkflow, CancelWorkflow,
-    ContinueAsNew)
+    ContinueAsNew, AcceptUpdate, CompleteUpdate)
 COMMAND_EVENTS: frozenset[EventType] = frozenset(c.event_type for c in COMMAND_CLASSES)
 """History events that record a command."""
 

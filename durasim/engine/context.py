@@ -4,21 +4,23 @@ Workflow code must not read clocks, random generators, files or the network dire
 on replay it would see different values and take a different path. The context offers
 the safe versions: time is the workflow task's time, randomness is seeded by the run,
 and everything that touches the outside world is a command in the history.
+
+The ``start_*`` calls issue their command at once and return a handle to await later
+(what ``ctx.gather`` and Temporal SDK code running on durasim need); the plain calls
+(``ctx.activity``, ``ctx.sleep``, ``ctx.child``) start and await in one go.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import deque
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any
 
 from durasim.engine import commands as C
 from durasim.engine.definitions import activity_definition, workflow_definition
 from durasim.engine.failures import ContinueAsNewError
 from durasim.engine.retry import DEFAULT_RETRY, RetryPolicy
-from durasim.engine.runtime import PATCH_MARKER
-from durasim.engine.tasks import Future
+from durasim.engine.tasks import Future, first_of
 from durasim.validation import check_seconds
 
 if TYPE_CHECKING:
@@ -59,6 +61,30 @@ class WorkflowLogger:
         self._emit(logging.ERROR, message, *args)
 
 
+class Timer:
+    """A durable timer from ``ctx.start_timer``: ``await`` it, or ``cancel()`` it.
+
+    Cancelling writes TimerCanceled (nothing at all if the timer's own command was not
+    sent yet); whoever awaits a cancelled timer gets :class:`CancelledError`.
+    """
+
+    def __init__(self, future: Future) -> None:
+        self.future = future
+
+    def __await__(self) -> Generator[Future, None, Any]:
+        return self.future.__await__()
+
+    @property
+    def fired(self) -> bool:
+        """True once the timer fired (False while pending or after a cancel)."""
+        return self.future.done and self.future.error is None
+
+    def cancel(self) -> None:
+        """Stop the timer before it fires."""
+        if self.future.on_cancel is not None and not self.future.done:
+            self.future.on_cancel()
+
+
 class WorkflowContext:
     """The API of workflow code: ``async def Transfer(ctx, amount): ...``."""
 
@@ -81,35 +107,42 @@ class WorkflowContext:
         """True while the code re-runs past events after a crash (side effects: skip them)."""
         return self._instance.replaying
 
+    @property
+    def is_cancel_requested(self) -> bool:
+        """True once the client asked to cancel this workflow."""
+        return self._instance.cancel_requested
+
     def now(self) -> float:
         """Virtual time of the current workflow task: the same on every replay."""
         return self._instance.now
 
     def random(self) -> float:
         """A random float in [0, 1) that replays identically (seeded by the run id)."""
+        self._instance.check_writable("ctx.random()")
         return self._instance.random.random()
 
     def uuid(self) -> str:
         """A random uuid4 string that replays identically."""
+        self._instance.check_writable("ctx.uuid()")
         return self._instance.uuid()
 
-    async def activity(
+    # -- activities -----------------------------------------------------------------------
+    def start_activity(
         self, fn: Any, *args: Any, retry: RetryPolicy | None = None,
         start_to_close: float | None = None, schedule_to_close: float | None = None,
-    ) -> Any:
-        """Run an activity (at least once) and return its result.
-
-        Raises:
-            ActivityError: when it failed for good (non-retryable, or out of attempts).
-        """
+        heartbeat_timeout: float | None = None,
+    ) -> Future:
+        """Schedule an activity now; await the returned future for its result."""
+        instance = self._instance
+        instance.check_writable("ctx.activity()")
         definition = activity_definition(fn)
         for name, value in (("start_to_close", start_to_close),
-                            ("schedule_to_close", schedule_to_close)):
+                            ("schedule_to_close", schedule_to_close),
+                            ("heartbeat_timeout", heartbeat_timeout)):
             if value is not None:
                 check_seconds(name, value, positive=True)
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise TypeError(f"retry must be a durasim.RetryPolicy, got {retry!r}")
-        instance = self._instance
         instance.activity_definitions[definition.name] = definition
         command = C.ScheduleActivity(
             activity_id=str(instance.next_id("activity")), activity_type=definition.name,
@@ -117,31 +150,119 @@ class WorkflowContext:
             start_to_close=float(start_to_close or schedule_to_close
                                  or DEFAULT_START_TO_CLOSE),
             schedule_to_close=float(schedule_to_close or 0.0),
-            retry_policy=(retry or DEFAULT_RETRY).to_temporal())
-        future = Future()
-        instance.issue(command, future)
-        return await future
+            retry_policy=(retry or DEFAULT_RETRY).to_temporal(),
+            heartbeat_timeout=float(heartbeat_timeout or 0.0))
+        return instance.start_command(command)
+
+    async def activity(
+        self, fn: Any, *args: Any, retry: RetryPolicy | None = None,
+        start_to_close: float | None = None, schedule_to_close: float | None = None,
+        heartbeat_timeout: float | None = None,
+    ) -> Any:
+        """Run an activity (at least once) and return its result.
+
+        Raises:
+            ActivityError: when it failed for good (non-retryable, out of attempts or
+                timed out).
+        """
+        return await self.start_activity(
+            fn, *args, retry=retry, start_to_close=start_to_close,
+            schedule_to_close=schedule_to_close, heartbeat_timeout=heartbeat_timeout)
+
+    async def local_activity(self, fn: Any, *args: Any, retry: RetryPolicy | None = None,
+                             start_to_close: float | None = None) -> Any:
+        """Run a short activity inside the workflow task, recorded as a marker.
+
+        No activity events are written: the worker runs it before completing the task
+        and records its result in ``MarkerRecorded`` (Temporal's local-activity marker),
+        which replay reads back. Still at least once: a crash before the task completes
+        runs it again.
+        """
+        instance = self._instance
+        instance.check_writable("ctx.local_activity()")
+        definition = activity_definition(fn)
+        if start_to_close is not None:
+            check_seconds("start_to_close", start_to_close, positive=True)
+        instance.activity_definitions[definition.name] = definition
+        return await instance.local_activities.start(
+            definition, args, retry or DEFAULT_RETRY,
+            float(start_to_close or DEFAULT_START_TO_CLOSE))
+
+    # -- timers ---------------------------------------------------------------------------
+    def start_timer(self, seconds: float) -> Timer:
+        """Start a durable timer now; await the returned Timer, or cancel it."""
+        self._instance.check_writable("ctx.start_timer()")
+        seconds = check_seconds("the timer's seconds", seconds, positive=True)
+        instance = self._instance
+        return Timer(instance.start_command(C.StartTimer(str(instance.next_id("timer")),
+                                                         seconds)))
 
     async def sleep(self, seconds: float) -> None:
         """A durable timer: survives crashes of the worker and of the server."""
         seconds = check_seconds("ctx.sleep's seconds", seconds)
         if seconds == 0:
             return
-        instance = self._instance
-        future = Future()
-        instance.issue(C.StartTimer(str(instance.next_id("timer")), seconds), future)
-        await future
+        await self.start_timer(seconds)
 
+    async def wait_condition(self, predicate: Callable[[], bool], *,
+                             timeout: float | None = None) -> bool:
+        """Wait until ``predicate()`` is true (checked after every change); True.
+
+        With ``timeout``, a durable timer races the condition: False when the timer fires
+        first, True (and the timer is cancelled: TimerCanceled) when the condition wins.
+        """
+        instance = self._instance
+        instance.check_writable("ctx.wait_condition()")
+        if timeout is not None:
+            timeout = check_seconds("wait_condition's timeout", timeout, positive=True)
+        if predicate():
+            return True
+        condition = instance.add_condition(predicate)
+        if timeout is None:
+            await condition
+            return True
+        timer = self.start_timer(timeout)
+        await first_of(condition, timer.future)
+        if condition.done:
+            timer.cancel()
+            return True
+        instance.drop_condition(condition)
+        return False
+
+    # -- messages from outside ------------------------------------------------------------
     async def wait_signal(self, name: str) -> list[Any]:
         """Wait for signal ``name`` (or take one that already arrived); returns its args."""
-        instance = self._instance
-        buffered = instance.signals.get(name)
-        if buffered:
-            return buffered.popleft()
-        future = Future()
-        instance.signal_waiters.setdefault(name, deque()).append(future)
-        result: list[Any] = await future
+        self._instance.check_writable("ctx.wait_signal()")
+        result: list[Any] = await self._instance.handlers.next_signal(name)
         return result
+
+    def signal(self, fn: Callable[..., Any] | None = None, *, name: str | None = None) -> Any:
+        """Register a signal handler (usable as ``@ctx.signal``): called with the signal's
+        arguments each time one arrives, in history order."""
+        return self._instance.handlers.register("signal", fn, name)
+
+    def query(self, fn: Callable[..., Any] | None = None, *, name: str | None = None) -> Any:
+        """Register a query handler (``@ctx.query``): a plain function that reads the
+        workflow's state; answering it writes nothing to the history."""
+        return self._instance.handlers.register("query", fn, name)
+
+    def update(self, fn: Callable[..., Any] | None = None, *, name: str | None = None,
+               validator: Callable[..., Any] | None = None) -> Any:
+        """Register an update handler (``@ctx.update``), optionally with a ``validator``
+        that may refuse the update (by raising) before anything is written."""
+        return self._instance.handlers.register("update", fn, name, validator=validator)
+
+    # -- children, continue-as-new, versions ----------------------------------------------
+    def start_child(self, workflow: Any, *args: Any, id: str | None = None) -> Future:
+        """Start a child workflow now; await the returned future for its result."""
+        instance = self._instance
+        instance.check_writable("ctx.child()")
+        definition = workflow_definition(workflow)
+        number = instance.next_id("child")
+        instance.workflow_definitions[definition.name] = definition
+        child_id = id or f"{instance.workflow_id}-child-{number}"
+        return instance.start_command(
+            C.StartChild(child_id, definition.name, args, instance.task_queue))
 
     async def child(self, workflow: Any, *args: Any, id: str | None = None) -> Any:
         """Run a child workflow and return its result.
@@ -149,18 +270,11 @@ class WorkflowContext:
         Raises:
             ChildWorkflowError: when the child failed.
         """
-        definition = workflow_definition(workflow)
-        instance = self._instance
-        number = instance.next_id("child")
-        instance.workflow_definitions[definition.name] = definition
-        child_id = id or f"{instance.workflow_id}-child-{number}"
-        future = Future()
-        instance.issue(C.StartChild(child_id, definition.name, args, instance.task_queue),
-                       future)
-        return await future
+        return await self.start_child(workflow, *args, id=id)
 
     def continue_as_new(self, *args: Any) -> None:
         """End this run and start a fresh one (empty history) with ``args``."""
+        self._instance.check_writable("ctx.continue_as_new()")
         raise ContinueAsNewError(args)
 
     def patched(self, change_id: str) -> bool:
@@ -169,19 +283,19 @@ class WorkflowContext:
         New runs record a marker and take the new path; a run whose history was recorded
         before the change replays without the marker and takes the old path.
         """
-        instance = self._instance
-        if change_id in instance.patches:
-            return instance.patches[change_id]
-        details = {"patch-data": {"id": change_id, "deprecated": False}}  # the SDK's shape
-        use_new = (not instance.replaying
-                   or instance.peek_recorded_marker(PATCH_MARKER, details))
-        if use_new:
-            instance.issue(C.RecordMarker(PATCH_MARKER, details))
-            # Temporal's Python SDK also records the change in a search attribute
-            instance.issue(C.UpsertSearchAttributes({"TemporalChangeVersion": [change_id]}))
-        instance.patches[change_id] = use_new
-        return use_new
+        self._instance.check_writable("ctx.patched()")
+        return self._instance.patch(change_id, deprecated=False)
 
+    def deprecate_patch(self, change_id: str) -> None:
+        """The step after ``patched``: only the new path is left in the code.
+
+        New runs still record the marker (deprecated), so histories recorded with
+        ``patched`` — with or without the marker — keep replaying.
+        """
+        self._instance.check_writable("ctx.deprecate_patch()")
+        self._instance.patch(change_id, deprecated=True)
+
+    # -- concurrency ----------------------------------------------------------------------
     async def gather(self, *awaitables: Awaitable[Any]) -> list[Any]:
         """Run coroutines (activities, timers, children) concurrently; results in order."""
         instance = self._instance
@@ -189,9 +303,16 @@ class WorkflowContext:
         for item in awaitables:
             if isinstance(item, Future):
                 futures.append(item)
+            elif isinstance(item, Timer):
+                futures.append(item.future)
             elif isinstance(item, Coroutine):
                 futures.append(instance.start_task(item).future)
             else:
                 raise TypeError(f"ctx.gather takes coroutines such as ctx.activity(...), "
                                 f"got {item!r}")
         return [await future for future in futures]
+
+    def set_frames_source(self, source: Callable[[], list[Any]]) -> None:
+        """Where the replay stepper finds the user's waiting code (for code that runs on
+        its own scheduler inside the workflow, such as Temporal SDK classes)."""
+        self._instance.frames_source = source

@@ -36,6 +36,8 @@ class ActivityState:
 
     scheduled_id: int
     attributes: dict[str, Any]
+    scheduled_at: float = 0.0
+    """Virtual time it was scheduled (its schedule-to-close deadline counts from here)."""
     attempt: int = 1
     last_failure: dict[str, Any] | None = None
     started_at: float | None = None
@@ -74,6 +76,11 @@ class Execution:
         buffered: events that arrived during a workflow task, written after it.
         wake_after_task: a new workflow task is due once the current one completes.
         activities, timers, children: what is in flight, by id.
+        speculative: the task in flight only carries updates (written if one is accepted).
+        picked_up: a worker's poll is about to take the scheduled task.
+        pending_updates: updates waiting for a workflow task (kept in memory only: a
+            client whose update was lost with a crash sends it again).
+        pending_queries: queries waiting for the task in flight, by request (in memory).
     """
 
     record: RunRecord
@@ -89,6 +96,10 @@ class Execution:
     activities: dict[int, ActivityState] = field(default_factory=dict)
     timers: dict[str, int] = field(default_factory=dict)
     children: dict[str, int] = field(default_factory=dict)
+    speculative: bool = False
+    picked_up: bool = False
+    pending_updates: list[Any] = field(default_factory=list)
+    pending_queries: dict[int, tuple[str, dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def events(self) -> list[HistoryEvent]:

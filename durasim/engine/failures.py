@@ -37,12 +37,15 @@ class ActivityError(Exception):
     catch this to compensate (a saga)."""
 
     def __init__(self, message: str, *, activity: str, activity_id: str,
-                 cause: ApplicationError, retry_state: str) -> None:
+                 cause: ApplicationError, retry_state: str,
+                 timeout_type: str | None = None) -> None:
         super().__init__(message)
         self.activity = activity
         self.activity_id = activity_id
         self.cause = cause
         self.retry_state = retry_state
+        self.timeout_type = timeout_type
+        """For a timeout: "START_TO_CLOSE", "SCHEDULE_TO_CLOSE" or "HEARTBEAT"."""
 
 
 class ChildWorkflowError(Exception):

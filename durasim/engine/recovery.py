@@ -54,7 +54,8 @@ def rebuild(record: RunRecord) -> Execution:
         elif t in _ENDS_TASK:
             ex.wt_scheduled = ex.wt_started = 0
         elif t is E.ACTIVITY_TASK_SCHEDULED:
-            ex.activities[event.event_id] = ActivityState(event.event_id, a)
+            ex.activities[event.event_id] = ActivityState(event.event_id, a,
+                                                          ex.started_at + event.time)
         elif t in _CLOSES_ACTIVITY:
             ex.activities.pop(a["scheduledEventId"], None)
         elif t is E.TIMER_STARTED:
@@ -92,11 +93,12 @@ def _recover_run(server: Server, record: RunRecord) -> None:
                       events=len(record.events))
     now = server.sim.now
     for state in ex.activities.values():
+        server.activities.arm_deadline(ex, state)
         if state.started_at is None:
             server.activities.dispatch(ex, state)
         else:  # a worker may be running it: wait for its answer or its timeout
             timeout = state.attributes["startToCloseTimeout"]
-            server.activities.arm_start_to_close(ex, state, state.started_at + timeout - now)
+            server.activities.arm_timeouts(ex, state, state.started_at + timeout - now)
     for timer_id, started_id in ex.timers.items():
         started = record.events[started_id - 1]
         server.arm_timer(ex, timer_id, started_id, started.attributes["startToFireTimeout"],

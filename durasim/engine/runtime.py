@@ -14,7 +14,8 @@ from __future__ import annotations
 import random
 import uuid
 from collections import deque
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from durasim.engine import commands as C
@@ -36,6 +37,8 @@ from durasim.engine.failures import (
     fails_workflow,
     failure_of,
 )
+from durasim.engine.features import LocalActivities, UpdateRequest, Updates
+from durasim.engine.handlers import Handlers, ReadOnlyError
 from durasim.engine.history import EventType, HistoryEvent
 from durasim.engine.tasks import Future, Task, Tasks
 from durasim.errors import NondeterminismError
@@ -43,8 +46,6 @@ from durasim.errors import NondeterminismError
 E = EventType
 PATCH_MARKER = "core_patch"
 """The marker name Temporal's SDKs record for ``patched``."""
-
-
 class Issued:
     """A command the code issued, with what it awaits and, once matched, its event id."""
 
@@ -92,9 +93,12 @@ class WorkflowInstance:
         self.logs: list[str] = []
         self.counters: dict[str, int] = {}
         """Per-kind sequence numbers for command ids (activity 1, 2, ...; timer 1, ...)."""
-        self.signals: dict[str, deque[list[Any]]] = {}
-        self.signal_waiters: dict[str, deque[Future]] = {}
+        self.handlers = Handlers(self)
+        self.cancel_requested = False
         self.patches: dict[str, bool] = {}
+        self.local_activities = LocalActivities(self)
+        self.updates = Updates(self)
+        self.frames_source: Callable[[], list[Any]] | None = None
         self.activity_definitions: dict[str, Any] = {}
         self.workflow_definitions: dict[str, WorkflowDefinition] = {}
         """The activities (and child workflows) this code called, by name."""
@@ -108,6 +112,8 @@ class WorkflowInstance:
         self._timers: dict[str, Issued] = {}
         self._matches: list[Match] = []
         self._task_failure: BaseException | None = None
+        self._conditions: list[tuple[Callable[[], bool], Future]] = []
+        self._read_only: str | None = None
 
     # -- what the context calls ---------------------------------------------------------
     def next_id(self, kind: str) -> int:
@@ -115,7 +121,7 @@ class WorkflowInstance:
         self.counters[kind] = number = self.counters.get(kind, 0) + 1
         return number
 
-    def issue(self, command: Command, future: Future | None = None) -> None:
+    def issue(self, command: Command, future: Future | None = None) -> Issued:
         """Record a command issued by workflow code in this activation."""
         line = calling_line() if self.track_lines else None
         issued = Issued(command, future, self.replaying, line)
@@ -123,28 +129,135 @@ class WorkflowInstance:
         self._new.append(issued)
         if isinstance(command, C.StartTimer):
             self._timers[command.timer_id] = issued
+        return issued
+
+    def start_command(self, command: Command) -> Future:
+        """Issue ``command`` with a future for its outcome; cancelling the wait cancels it."""
+        future = Future()
+        issued = self.issue(command, future)
+        if isinstance(command, C.StartTimer | C.ScheduleActivity):
+            future.on_cancel = lambda: self._cancel(issued)
+        return future
+
+    def _cancel(self, issued: Issued) -> None:
+        """Cancel a timer or an activity the code no longer waits for.
+
+        A command still unsent (issued in this very activation) is simply withdrawn, as
+        Temporal's SDKs do; otherwise CancelTimer or RequestCancelActivityTask follows.
+        """
+        future = issued.future
+        if future is None or future.done:
+            return
+        command = issued.command
+        if issued in self._new and issued.event_id == 0:
+            self._new.remove(issued)
+            self._unmatched.remove(issued)
+        elif isinstance(command, C.StartTimer):
+            self.issue(C.CancelTimer(command.timer_id))
+        else:
+            self.issue(C.RequestCancelActivity(issued.event_id))
+        if isinstance(command, C.StartTimer):
+            self._timers.pop(command.timer_id, None)
+        future.resolve(error=CancelledError(f"{command.describe()} was cancelled"))
 
     def start_task(self, coro: Coroutine[Any, Any, Any]) -> Task:
-        """Run another coroutine of this workflow (used by ``ctx.gather``)."""
-        return self._tasks.start(coro)
+        """Run another coroutine of this workflow (``ctx.gather``, handlers)."""
+        task = self._tasks.start(coro)
+        task.future.on_cancel = lambda: self._tasks.interrupt(
+            task, CancelledError("the workflow was cancelled"))
+        return task
 
-    def peek_recorded_marker(self, name: str, details: dict[str, Any]) -> bool:
-        """While replaying: is the next recorded command of this task this marker?"""
-        index = sum(1 for issued in self._new if issued.replayed)
-        if index < len(self._lookahead):
-            event = self._lookahead[index]
-            return bool(event.event_type is E.MARKER_RECORDED
-                        and event.attributes.get("markerName") == name
-                        and event.attributes.get("details", {}) == details)
-        return False
+    def check_writable(self, what: str) -> None:
+        """Refuse a ctx call that changes the workflow while only reading is allowed."""
+        if self._read_only is not None:
+            raise ReadOnlyError(f"{self._read_only} called {what}, which would change the "
+                                "workflow; queries and update validators may only read "
+                                "its state")
+
+    @contextmanager
+    def read_only(self, who: str) -> Iterator[None]:
+        """While a query handler or an update validator runs."""
+        self._read_only = who
+        try:
+            yield
+        finally:
+            self._read_only = None
+
+    def add_condition(self, predicate: Callable[[], bool]) -> Future:
+        """A future resolved once ``predicate()`` holds (checked after every change)."""
+        future = Future()
+        self._conditions.append((predicate, future))
+        return future
+
+    def drop_condition(self, future: Future) -> None:
+        """Stop checking a condition nobody waits for any more."""
+        self._conditions = [c for c in self._conditions if c[1] is not future]
+
+    def _check_conditions(self) -> bool:
+        satisfied = False
+        for predicate, future in list(self._conditions):
+            try:
+                holds = predicate()
+            except Exception as error:  # raised in the waiting code, as the SDK does
+                self.drop_condition(future)
+                future.resolve(error=error)
+                satisfied = True
+                continue
+            if holds:
+                self.drop_condition(future)
+                future.resolve()
+                satisfied = True
+        return satisfied
+
+    def _run_code(self) -> None:
+        """Run the workflow's coroutines until none can move and no condition changes."""
+        self._tasks.run()
+        while self._conditions and self._check_conditions():
+            self._tasks.run()
+
+    def patch(self, change_id: str, *, deprecated: bool) -> bool:
+        """``ctx.patched``/``ctx.deprecate_patch``: take the new path? (Records a marker.)
+
+        New runs record the marker and take the new path; a replay takes it only if the
+        history recorded the marker here, as Temporal's SDKs decide.
+        """
+        if change_id in self.patches:
+            return self.patches[change_id]
+        use_new = not self.replaying or any(
+            event.attributes.get("markerName") == PATCH_MARKER
+            and ((event.attributes.get("details") or {}).get("patch-data") or {}).get("id")
+            == change_id for event in self.recorded_ahead())
+        if use_new:
+            self.issue(C.PatchMarker(PATCH_MARKER, {"patch-data": {"id": change_id,
+                                                                  "deprecated": deprecated}}))
+            # Temporal's Python SDK also records the change in a search attribute
+            self.issue(C.UpsertSearchAttributes({"TemporalChangeVersion": [change_id]}))
+        self.patches[change_id] = use_new or deprecated
+        return self.patches[change_id]
+
+    def fail_task(self, error: BaseException) -> None:
+        """Workflow code (or a handler) raised a bug: the workflow task fails."""
+        self._task_failure = error
+
+    def recorded_ahead(self) -> list[HistoryEvent]:
+        """While replaying: the recorded commands of this task not matched yet."""
+        return self._lookahead[sum(1 for issued in self._new if issued.replayed):]
+
+    def resume(self) -> Activation:
+        """Run the code on after the worker settled local activities (same task)."""
+        self._run_code()
+        return self._activation(events=(), new=[i for i in self._new if not i.replayed],
+                                mismatch=None)
 
     # -- feeding history -----------------------------------------------------------------
-    def feed(self, events: Sequence[HistoryEvent]) -> Activation:
+    def feed(self, events: Sequence[HistoryEvent],
+             updates: Sequence[UpdateRequest] = ()) -> Activation:
         """Apply history events in order; the Activation says what the code did.
 
         A workflow task the history shows as completed is *replayed*: the code runs and
         its commands must match the command events that follow. A final
-        WorkflowTaskStarted is the task being worked on now: its commands are new.
+        WorkflowTaskStarted is the task being worked on now: its commands are new, and it
+        is handed the ``updates`` that came with the task.
         """
         self._matches = []
         new: list[Issued] = []
@@ -163,7 +276,7 @@ class WorkflowInstance:
                         self._activate(event, replaying=True)
                     elif following is None:
                         self._lookahead = []
-                        new = self._activate(event, replaying=False)
+                        new = self._activate(event, replaying=False, updates=updates)
                     # a task that failed or timed out produced nothing: its inputs carry over
                 elif t in COMMAND_EVENTS:
                     self._match(event)
@@ -174,14 +287,21 @@ class WorkflowInstance:
                     break
         except NondeterminismError as error:
             mismatch = error
+        return self._activation(tuple(events[:applied]), new, mismatch)
+
+    def _activation(self, events: tuple[HistoryEvent, ...], new: list[Issued],
+                    mismatch: NondeterminismError | None) -> Activation:
         return Activation(
-            events=tuple(events[:applied]), commands=tuple(i.command for i in new),
+            events=events, commands=tuple(i.command for i in new),
             matches=tuple(self._matches), mismatch=mismatch, task_failure=self._task_failure,
             replaying=self.replaying, finished=self.finished,
             frames=self.frames() if self.track_lines else (),
-            issued_lines=tuple(i.line for i in new))
+            issued_lines=tuple(i.line for i in new),
+            local_activities=tuple(self.local_activities.pending),
+            update_rejections=tuple(self.updates.rejections))
 
-    def _activate(self, event: HistoryEvent, *, replaying: bool) -> list[Issued]:
+    def _activate(self, event: HistoryEvent, *, replaying: bool,
+                  updates: Sequence[UpdateRequest] = ()) -> list[Issued]:
         self._check_all_matched(event)
         self.replaying = replaying
         self.now = event.time
@@ -195,8 +315,12 @@ class WorkflowInstance:
                     f"{self.definition.name} with {self._args!r}, which does not fit its "
                     f"parameters: {error}", workflow_id=self.workflow_id, event_id=1,
                     recorded=repr(self._args), issued=self.definition.name) from None
-            self._main = self.start_task(coro)
-        self._tasks.run()
+            self._main = self._tasks.start(coro)
+        if replaying:
+            self.updates.replay(self._lookahead)
+        else:
+            self.updates.deliver(updates)
+        self._run_code()
         return [issued for issued in self._new if not issued.replayed]
 
     def _task_ended(self, task: Task, value: Any, error: BaseException | None) -> None:
@@ -214,7 +338,7 @@ class WorkflowInstance:
         elif fails_workflow(error):
             self._finish(C.FailWorkflow(failure_of(error)))
         else:  # a bug in the code: fail the workflow task, keep the workflow open
-            self._task_failure = error
+            self.fail_task(error)
 
     def _finish(self, command: Command) -> None:
         if self.finished:
@@ -262,23 +386,20 @@ class WorkflowInstance:
         if t is E.ACTIVITY_TASK_COMPLETED:
             self._resolve_command(a["scheduledEventId"], value=a.get("result"))
         elif t in (E.ACTIVITY_TASK_FAILED, E.ACTIVITY_TASK_TIMED_OUT):
-            issued = self._by_event.get(a["scheduledEventId"])
-            command = issued.command if issued is not None else None
-            cause = application_error(a.get("failure") or {})
-            activity = (command.activity_type if isinstance(command, C.ScheduleActivity)
-                        else "?")
-            error = ActivityError(
-                f"activity {activity} failed: {cause.message}", activity=activity,
-                activity_id=(command.activity_id if isinstance(command, C.ScheduleActivity)
-                             else "?"),
-                cause=cause, retry_state=str(a.get("retryState", "")))
-            self._resolve_command(a["scheduledEventId"], error=error)
+            self._resolve_command(a["scheduledEventId"], error=self._activity_error(a))
         elif t is E.TIMER_FIRED:
             timer = self._timers.get(str(a["timerId"]))
             if timer is not None and timer.future is not None:
                 timer.future.resolve()
         elif t is E.WORKFLOW_EXECUTION_SIGNALED:
-            self._signal(a.get("signalName", ""), list(a.get("input", [])))
+            self.handlers.deliver_signal(a.get("signalName", ""), list(a.get("input", [])))
+        elif t is E.WORKFLOW_EXECUTION_CANCEL_REQUESTED:
+            self.cancel_requested = True
+            if self._main is not None and not self.finished:
+                self._tasks.interrupt(self._main, CancelledError("the workflow was cancelled"))
+        elif t is E.ACTIVITY_TASK_CANCELED:
+            self._resolve_command(a["scheduledEventId"], error=CancelledError(
+                "the activity was cancelled"))
         elif t is E.CHILD_WORKFLOW_EXECUTION_COMPLETED:
             self._resolve_command(a["initiatedEventId"], value=a.get("result"))
         elif t in (E.CHILD_WORKFLOW_EXECUTION_FAILED, E.START_CHILD_WORKFLOW_EXECUTION_FAILED):
@@ -290,18 +411,26 @@ class WorkflowInstance:
                 f"child workflow {child_id} failed: {cause.message}", workflow_id=child_id,
                 cause=cause))
 
+    def _activity_error(self, a: dict[str, Any]) -> ActivityError:
+        """What workflow code catches for an activity that failed (or timed out) for good."""
+        issued = self._by_event.get(a["scheduledEventId"])
+        command = issued.command if issued is not None else None
+        failure = a.get("failure") or {}
+        cause = application_error(failure)
+        info = failure.get("timeoutFailureInfo")
+        timeout = info.get("timeoutType") if isinstance(info, dict) else None
+        activity = command.activity_type if isinstance(command, C.ScheduleActivity) else "?"
+        return ActivityError(
+            f"activity {activity} failed: {cause.message}", activity=activity,
+            activity_id=command.activity_id if isinstance(command, C.ScheduleActivity) else "?",
+            cause=cause, retry_state=str(a.get("retryState", "")),
+            timeout_type=str(timeout).removeprefix("TIMEOUT_TYPE_") if timeout else None)
+
     def _resolve_command(self, event_id: int, *, value: Any = None,
                          error: BaseException | None = None) -> None:
         issued = self._by_event.get(event_id)
         if issued is not None and issued.future is not None:
             issued.future.resolve(value, error)
-
-    def _signal(self, name: str, args: list[Any]) -> None:
-        waiters = self.signal_waiters.get(name)
-        if waiters:
-            waiters.popleft().resolve(args)
-        else:
-            self.signals.setdefault(name, deque()).append(args)
 
     # -- looking inside ------------------------------------------------------------------
     def frames(self) -> tuple[Any, ...]:
@@ -309,6 +438,9 @@ class WorkflowInstance:
         main = self._main
         if main is None or self.finished:
             return ()
+        if self.frames_source is not None:
+            return tuple(frame for coro in self.frames_source()
+                         for frame in waiting_frames(coro))
         return waiting_frames(main.coro)
 
     def uuid(self) -> str:

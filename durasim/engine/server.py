@@ -31,6 +31,7 @@ from durasim.engine.execution import (
 )
 from durasim.engine.history import EventType, HistoryEvent
 from durasim.engine.recovery import recover
+from durasim.engine.requests import ClientRequests, signaled_spec
 from durasim.engine.store import HistoryStore, RunRecord
 from durasim.engine.workflow_tasks import WorkflowTasks
 from durasim.injector import FaultInjector
@@ -47,7 +48,9 @@ class Server:
         net: the network it talks to the worker and the client over.
         store: where histories live (survives crashes of this node).
         injector: fires ``after_events`` crashes as histories grow.
-        worker: the name of the worker node it hands tasks to.
+        worker: the name of the worker node it hands workflow tasks (and, without an
+            activity worker, activity tasks) to.
+        activity_worker: the name of a separate node that runs the activities, if any.
         on_close: called with each run's record when it closes.
         step_hook, step_numbers: where the server takes part in a business step (see
             :class:`~durasim.engine.activity_tasks.ActivityTasks`).
@@ -55,7 +58,7 @@ class Server:
 
     def __init__(self, sim: Simulation, net: Network, store: HistoryStore,
                  injector: FaultInjector | None = None, *, name: str = "server",
-                 worker: str = "worker",
+                 worker: str = "worker", activity_worker: str | None = None,
                  on_close: Callable[[RunRecord], None] | None = None,
                  step_hook: Callable[[str, int, str, str], None] | None = None,
                  step_numbers: dict[str, int] | None = None) -> None:
@@ -64,21 +67,28 @@ class Server:
         self.store = store
         self.injector = injector
         self.worker = worker
+        self.activity_worker = activity_worker or worker
         self.on_close = on_close
         self.node = Node(sim, name, durable=store, on_start=self._boot)
         self.node.handler = self._handle
         self.activities = ActivityTasks(self, step_hook, step_numbers or {})
         self.tasks = WorkflowTasks(self)
+        self.requests = ClientRequests(self)
         self._handlers: dict[str, Callable[[Message], None]] = {
-            "StartWorkflow": self._on_start_request, "Signal": self._on_signal,
-            "Poll": self._on_poll, "WorkflowTaskCompleted": self.tasks.on_completed,
+            "StartWorkflow": self._on_start_request, "Poll": self._on_poll,
+            "Signal": self.requests.on_signal, "Cancel": self.requests.on_cancel,
+            "Query": self.requests.on_query, "QueryAnswer": self.requests.on_query_answer,
+            "Update": self.requests.on_update,
+            "WorkflowTaskCompleted": self.tasks.on_completed,
             "WorkflowTaskFailed": self.tasks.on_failed,
             "ActivityTaskCompleted": self.activities.on_completed,
             "ActivityTaskFailed": self.activities.on_failed,
+            "ActivityHeartbeat": self.activities.on_heartbeat,
         }
         self.executions: dict[tuple[str, str], Execution] = {}
         self.current: dict[str, str] = {}
-        self.poller: int | None = None
+        self.pollers: dict[str, int] = {}
+        """Node name -> the incarnation whose poll the server holds."""
         self.waiting_tasks: list[Callable[[], None]] = []
 
     # -- life cycle -------------------------------------------------------------------
@@ -86,11 +96,13 @@ class Server:
         """Start (or restart): rebuild open runs from the store, then serve requests."""
         self.executions = {}
         self.current = {}
-        self.poller = None
+        self.pollers = {}
         self.waiting_tasks = []
+        self.requests.waiting = {}
         recover(self)
         if node.incarnation > 1:
-            self.net.send(node.name, self.worker, "ServerUp", None)
+            for worker in dict.fromkeys((self.worker, self.activity_worker)):
+                self.net.send(node.name, worker, "ServerUp", None)
 
     def _handle(self, message: Message) -> None:
         """Each request is handled the moment it arrives (the network calls this)."""
@@ -173,8 +185,13 @@ class Server:
     def start_workflow(self, workflow_id: str, workflow_type: str, args: list[Any], *,
                        parent: dict[str, Any] | None = None,
                        continued_from: str | None = None, first_run: str | None = None,
-                       run_id: str | None = None) -> Execution:
-        """Create a run with WorkflowExecutionStarted and its first workflow task."""
+                       run_id: str | None = None,
+                       signals: Sequence[dict[str, Any]] = ()) -> Execution:
+        """Create a run with WorkflowExecutionStarted and its first workflow task.
+
+        ``signals`` came with the start request (signal-with-start): they are written
+        right after WorkflowExecutionStarted, so the first task sees them.
+        """
         run_id = run_id or self.new_run_id()
         started: dict[str, Any] = {
             "workflowType": workflow_type, "taskQueue": TASK_QUEUE, "input": list(args),
@@ -190,11 +207,12 @@ class Server:
             started["parentWorkflowExecution"] = {"workflowId": parent["workflow_id"],
                                                   "runId": parent["run_id"]}
             started["parentInitiatedEventId"] = parent["initiated_id"]
-        task_type, task_attributes = wt_scheduled_spec()
-        events = [HistoryEvent(1, E.WORKFLOW_EXECUTION_STARTED, 0.0, started),
-                  HistoryEvent(2, task_type, 0.0, task_attributes)]
+        specs = [(E.WORKFLOW_EXECUTION_STARTED, started),
+                 *(signaled_spec(s["name"], s["args"], f"{workflow_id}/start-{n}")
+                   for n, s in enumerate(signals, start=1)), wt_scheduled_spec()]
+        events = [HistoryEvent(i, t, 0.0, a) for i, (t, a) in enumerate(specs, start=1)]
         record = self.store.create_run(workflow_id, run_id, workflow_type, parent, events)
-        ex = Execution(record, started_at=self.sim.now, wt_scheduled=2)
+        ex = Execution(record, started_at=self.sim.now, wt_scheduled=len(events))
         record.state = ex.state()
         self.executions[(workflow_id, run_id)] = ex
         self.current[workflow_id] = run_id
@@ -205,34 +223,34 @@ class Server:
     def _on_start_request(self, message: Message) -> None:
         p = message.payload
         if p["workflow_id"] not in self.current and not self.store.runs(p["workflow_id"]):
-            self.start_workflow(p["workflow_id"], p["workflow_type"], p["args"])
+            self.start_workflow(p["workflow_id"], p["workflow_type"], p["args"],
+                                signals=p.get("signals", ()))
         self.net.send(self.node.name, message.src, "StartAccepted", p["workflow_id"])
-
-    def _on_signal(self, message: Message) -> None:
-        p = message.payload
-        run_id = self.current.get(p["workflow_id"])
-        ex = self.executions.get((p["workflow_id"], run_id or ""))
-        if ex is not None:
-            self.wake(ex, [(E.WORKFLOW_EXECUTION_SIGNALED, {
-                "signalName": p["name"], "input": list(p["args"]),
-                "identity": "durasim-client"})])
-        self.net.send(self.node.name, message.src, "SignalAccepted",
-                      (p["workflow_id"], p["seq"]))
 
     # -- workflow tasks -----------------------------------------------------------------
     def _on_poll(self, message: Message) -> None:
-        self.poller = message.payload
+        self.pollers[message.src] = message.payload
         self.net.send(self.node.name, message.src, "PollAccepted", message.payload)
         waiting, self.waiting_tasks = self.waiting_tasks, []
         for dispatch in waiting:
             dispatch()
 
-    def poller_alive(self, incarnation: int | None = None) -> bool:
+    def poller_alive(self, incarnation: int | None = None, worker: str | None = None) -> bool:
         """Is a worker poll open? (A dead worker's connection closes; the server sees it.)"""
-        node = self.net.nodes.get(self.worker)
-        wanted = self.poller if incarnation is None else incarnation
-        return bool(node is not None and node.up and self.poller is not None
-                    and node.incarnation == wanted == self.poller)
+        name = worker or self.worker
+        node = self.net.nodes.get(name)
+        poller = self.pollers.get(name)
+        wanted = poller if incarnation is None else incarnation
+        return bool(node is not None and node.up and poller is not None
+                    and node.incarnation == wanted == poller)
+
+    def send_to_worker(self, kind: str, payload: Any, worker: str | None = None) -> None:
+        """Send a task to a worker now, or as soon as one polls."""
+        name = worker or self.worker
+        if self.poller_alive(worker=name):
+            self.net.send(self.node.name, name, kind, payload)
+        else:
+            self.waiting_tasks.append(lambda: self.send_to_worker(kind, payload, name))
 
     def start_command(self, ex: Execution, event: HistoryEvent) -> None:
         """A command event was written: start what it asks for."""
@@ -242,6 +260,12 @@ class Server:
         elif t is E.TIMER_STARTED:
             ex.timers[a["timerId"]] = event.event_id
             self.arm_timer(ex, a["timerId"], event.event_id, a["startToFireTimeout"])
+        elif t is E.TIMER_CANCELED:
+            ex.timers.pop(str(a["timerId"]), None)
+        elif t is E.ACTIVITY_TASK_CANCEL_REQUESTED:
+            self.activities.cancel(ex, a["scheduledEventId"], event.event_id)
+        elif t is E.WORKFLOW_EXECUTION_UPDATE_COMPLETED:
+            self.requests.written(event)
         elif t is E.START_CHILD_WORKFLOW_EXECUTION_INITIATED:
             ex.children[a["workflowId"]] = event.event_id
             self.start_child(ex, event.event_id, a)
@@ -260,6 +284,7 @@ class Server:
         parent and the caller."""
         record = ex.record
         self.executions.pop((record.workflow_id, record.run_id), None)
+        self.requests.closed(ex)
         if isinstance(closing, C.ContinueAsNew):
             self.start_workflow(record.workflow_id, record.workflow_type,
                                 list(closing.input), parent=record.parent,

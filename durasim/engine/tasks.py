@@ -18,14 +18,20 @@ from durasim.errors import DurasimError
 
 
 class Future:
-    """Something workflow code awaits; resolved only by history events, never by clocks."""
+    """Something workflow code awaits; resolved only by history events, never by clocks.
 
-    __slots__ = ("_callbacks", "done", "error", "value")
+    ``on_cancel`` is what cancelling the wait means for the thing awaited (a timer issues
+    CancelTimer, an activity RequestCancelActivityTask): called when a task waiting on
+    this future is cancelled.
+    """
+
+    __slots__ = ("_callbacks", "done", "error", "on_cancel", "value")
 
     def __init__(self) -> None:
         self.done = False
         self.value: Any = None
         self.error: BaseException | None = None
+        self.on_cancel: Callable[[], None] | None = None
         self._callbacks: list[Callable[[Future], None]] = []
 
     def __await__(self) -> Generator[Future, None, Any]:
@@ -58,10 +64,18 @@ class ForeignAwaitError(DurasimError, TypeError):
     """Workflow code awaited something the engine does not record (asyncio, a plain future)."""
 
 
+def first_of(*futures: Future) -> Future:
+    """A future resolved (with that future) as soon as any of ``futures`` is."""
+    first = Future()
+    for future in futures:
+        future.on_done(first.resolve)
+    return first
+
+
 class Task:
     """One coroutine of a workflow: the main one, or one started by ``ctx.gather``."""
 
-    __slots__ = ("coro", "future", "throw", "waiting_on")
+    __slots__ = ("cancelled_wait", "coro", "future", "throw", "waiting_on")
 
     def __init__(self, coro: Coroutine[Any, Any, Any]) -> None:
         self.coro = coro
@@ -69,6 +83,8 @@ class Task:
         self.waiting_on: Future | None = None
         self.throw: BaseException | None = None
         """An exception to raise at the task's current ``await`` (a cancellation)."""
+        self.cancelled_wait: Future | None = None
+        """The future the task stopped waiting for when it was interrupted."""
 
 
 class Tasks:
@@ -92,6 +108,9 @@ class Tasks:
             try:
                 if task.throw is not None:
                     error, task.throw = task.throw, None
+                    abandoned, task.cancelled_wait = task.cancelled_wait, None
+                    if abandoned is not None and abandoned.on_cancel is not None:
+                        abandoned.on_cancel()  # inside the activation: it may issue commands
                     awaited = task.coro.throw(error)
                 else:
                     awaited = task.coro.send(None)
@@ -120,7 +139,7 @@ class Tasks:
         """Raise ``error`` at ``task``'s current ``await`` at its next step."""
         task.throw = error
         if task.waiting_on is not None:
-            task.waiting_on = None  # its future's wake-up is ignored from now on
+            task.cancelled_wait, task.waiting_on = task.waiting_on, None  # wake-up ignored
             self._ready.append(task)
 
     def stop(self) -> None:

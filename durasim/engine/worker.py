@@ -16,16 +16,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from durasim.core import Event, Simulation
-from durasim.engine.activity import CURRENT_ACTIVITY, ActivityInfo, ActivityScope
+from durasim.core import Simulation
+from durasim.engine.activation import Activation
+from durasim.engine.activity_runner import ActivityRunner
 from durasim.engine.definitions import ActivityDefinition, WorkflowDefinition
-from durasim.engine.failures import ApplicationError, safe_text
-from durasim.engine.history import make_failure
+from durasim.engine.failures import safe_text
+from durasim.engine.history import EventType, HistoryEvent, make_failure
 from durasim.engine.runtime import WorkflowInstance
 from durasim.errors import NondeterminismError
 from durasim.injector import FaultInjector
 from durasim.network import Message, Network
-from durasim.node import Node, NodeProcess
+from durasim.node import Node
 
 POLL_RETRY = 1.0
 """Seconds between polls until the server acknowledges one."""
@@ -34,20 +35,6 @@ FIRST_TASK_EVENTS = 3
 fresh instance handed a longer history is rebuilding by replay."""
 UNHANDLED_FAILURE = "WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE"
 NON_DETERMINISTIC = "WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR"
-
-
-class _ActivityProcess(NodeProcess):
-    """A process that makes ``activity_info()`` answer for its activity while it runs."""
-
-    __slots__ = ("scope",)
-    scope: ActivityScope
-
-    def _resume(self, event: Event) -> None:
-        token = CURRENT_ACTIVITY.set(self.scope)
-        try:
-            super()._resume(event)
-        finally:
-            CURRENT_ACTIVITY.reset(token)
 
 
 class Worker:
@@ -77,7 +64,7 @@ class Worker:
         self.sim = sim
         self.net = net
         self.workflows = dict(workflows)
-        self.activities = dict(activities)
+        self.runner = ActivityRunner(self, activities)
         self.injector = injector
         self.server = server
         self.executes_effects = executes_effects
@@ -89,7 +76,16 @@ class Worker:
         self.task_failures: dict[str, BaseException] = {}
         """The last workflow-code error per workflow id (the workflow stays open)."""
         self.replays = 0
-        self.activity_calls: dict[str, int] = {}
+
+    @property
+    def activities(self) -> dict[str, ActivityDefinition]:
+        """The activities this worker can run, by name."""
+        return self.runner.activities
+
+    @property
+    def activity_calls(self) -> dict[str, int]:
+        """How many times each activity's code ran here (attempts that reached it)."""
+        return self.runner.calls
 
     @property
     def cache(self) -> dict[tuple[str, str], WorkflowInstance]:
@@ -114,7 +110,9 @@ class Worker:
         if kind == "WorkflowTask":
             self._workflow_task(message.payload)
         elif kind == "ActivityTask":
-            self._start_activity(message.payload)
+            self.runner.start(message.payload)
+        elif kind == "QueryTask":
+            self._query(message.payload)
         elif kind == "PollAccepted":
             self.node.volatile["poll_accepted"] = True
         elif kind == "ServerUp":  # the server restarted: our poll died with it
@@ -124,27 +122,53 @@ class Worker:
             self.node.inbox.put(message)
 
     # -- workflow tasks -----------------------------------------------------------------
+    def _instance(self, task: dict[str, Any], key: tuple[str, str]
+                  ) -> WorkflowInstance | None:
+        """A fresh instance of the task's workflow (None: this worker has no such code)."""
+        definition = self.workflows.get(task["workflow_type"])
+        if definition is None:
+            return None
+        return WorkflowInstance(definition, workflow_id=key[0], run_id=key[1],
+                                args=task["events"][0].attributes.get("input", []))
+
     def _workflow_task(self, task: dict[str, Any]) -> None:
         key = (task["workflow_id"], task["run_id"])
-        cache = self.cache
-        instance = cache.get(key) if task["sticky"] else None
+        instance = self.cache.get(key) if task["sticky"] else None
         events, upto = task["events"], task["upto"]
         if instance is None:
-            definition = self.workflows.get(task["workflow_type"])
-            if definition is None:
+            instance = self._instance(task, key)
+            if instance is None:
                 self._fail_task(task, key, UNHANDLED_FAILURE, LookupError(
                     f"worker has no workflow named {task['workflow_type']!r}; known: "
                     f"{', '.join(sorted(self.workflows))}"))
                 return
-            instance = WorkflowInstance(definition, workflow_id=key[0], run_id=key[1],
-                                        args=events[0].attributes.get("input", []))
             if upto > FIRST_TASK_EVENTS:
                 self.replays += 1
                 self.sim.record(self.node.name, "replay", workflow=key[0], events=upto)
             new_events = events[:upto]
         else:
             new_events = events[instance.last_event_id:upto]
-        activation = instance.feed(new_events)
+        activation = instance.feed(new_events, updates=task.get("updates", ()))
+        if activation.ok and activation.local_activities:
+            self.node.spawn(self._run_local_activities(task, key, instance, activation),
+                            "local activities")
+            return
+        self._answer_task(task, key, instance, activation)
+
+    async def _run_local_activities(self, task: dict[str, Any], key: tuple[str, str],
+                                    instance: WorkflowInstance, activation: Activation) -> None:
+        """Run what the code asked to run locally, resume it, and finish the task."""
+        while activation.ok and activation.local_activities:
+            for request in activation.local_activities:
+                result, failure, attempt = await self.runner.run_local(request, *key)
+                instance.local_activities.finish(request, result=result, failure=failure,
+                                                 attempt=attempt, now=self.sim.now)
+            activation = instance.resume()
+        self._answer_task(task, key, instance, activation)
+
+    def _answer_task(self, task: dict[str, Any], key: tuple[str, str],
+                     instance: WorkflowInstance, activation: Activation) -> None:
+        """Send the task's commands (or its failure) to the server."""
         self.activities.update(instance.activity_definitions)
         self.workflows.update(instance.workflow_definitions)
         if activation.mismatch is not None:
@@ -159,13 +183,37 @@ class Worker:
             self._fail_task(task, key, UNHANDLED_FAILURE, activation.task_failure)
             return
         self.task_failures.pop(key[0], None)
+        if task.get("speculative") and not activation.commands:
+            # the server drops a task that only refused updates: so do we, its two events
+            instance.last_event_id = task["scheduled"] - 1
         if instance.finished:
-            cache.pop(key, None)
+            self.cache.pop(key, None)
         else:
-            cache[key] = instance
+            self.cache[key] = instance
         self.net.send(self.node.name, self.server, "WorkflowTaskCompleted", {
             "workflow_id": key[0], "run_id": key[1], "scheduled": task["scheduled"],
-            "incarnation": self.node.incarnation, "commands": activation.commands})
+            "incarnation": self.node.incarnation, "commands": activation.commands,
+            "rejections": [(update_id, f"{type(error).__name__}: {safe_text(error)}")
+                           for update_id, error in activation.update_rejections]})
+
+    def _query(self, task: dict[str, Any]) -> None:
+        """Answer a query from the workflow's state after its last completed task."""
+        key = (task["workflow_id"], task["run_id"])
+        instance = self.cache.get(key)
+        value, error = None, None
+        try:
+            if instance is None:
+                instance = self._instance(task, key)
+                if instance is None:
+                    raise LookupError(f"worker has no workflow named {task['workflow_type']!r}")
+                replay = instance.feed(_completed_tasks(task["events"]))
+                if replay.mismatch is not None:
+                    raise replay.mismatch
+            value = instance.handlers.query(task["name"], list(task["args"]))
+        except Exception as failed:
+            error = f"{type(failed).__name__}: {safe_text(failed)}"
+        self.net.send(self.node.name, self.server, "QueryAnswer", {
+            "client": task["client"], "seq": task["seq"], "value": value, "error": error})
 
     def _fail_task(self, task: dict[str, Any], key: tuple[str, str], cause: str,
                    error: BaseException) -> None:
@@ -183,58 +231,19 @@ class Worker:
             "workflow_id": key[0], "run_id": key[1], "scheduled": task["scheduled"],
             "cause": cause, "failure": make_failure(safe_text(error), type(error).__name__)})
 
-    # -- activities ---------------------------------------------------------------------
-    def _start_activity(self, task: dict[str, Any]) -> None:
-        workflow_id, run_id, _, attempt = task["token"]
-        info = ActivityInfo(attempt, workflow_id, task["activity_id"], task["activity_type"],
-                            run_id, tuple(task.get("heartbeat_details", ())))
-        process = self.node.spawn(self._run_activity(task, info), task["activity_type"],
-                                  process_class=_ActivityProcess)
-        assert isinstance(process, _ActivityProcess)
-        process.scope = ActivityScope(info, self.sim, self.resources)
-
-    async def _run_activity(self, task: dict[str, Any], info: ActivityInfo) -> None:
-        name = task["activity_type"]
-        definition = self.activities.get(name)
-        step = self.step_numbers.get(name) or (
-            int(info.activity_id) if info.activity_id.isdigit() else 0)
-        self.sim.record(self.node.name, "activity", name=name, attempt=info.attempt,
-                        phase="start", workflow=info.workflow_id)
-        try:
-            if definition is None:
-                raise ApplicationError(f"worker has no activity named {name!r}",
-                                       "ActivityNotRegistered")
-            if definition.duration:
-                await self.sim.timeout(definition.duration)
-            self._step_fault(step, name, "before_effect")
-            if (self.executes_effects and self.injector is not None
-                    and self.injector.activity_fails(name, info.attempt)):
-                raise ApplicationError(f"injected failure of {name} (attempt {info.attempt})",
-                                       "InjectedFailure")
-            self.activity_calls[name] = self.activity_calls.get(name, 0) + 1
-            result = definition.fn(*task["input"])
-            if definition.is_async:
-                result = await result
-            self._step_fault(step, name, "after_effect")
-        except ApplicationError as error:
-            self._report_failure(task, make_failure(error.message, error.type,
-                                                    non_retryable=error.non_retryable))
-            return
-        except Exception as error:  # any other bug in an activity is retryable, as in Temporal
-            self._report_failure(task, make_failure(safe_text(error), type(error).__name__))
-            return
-        self.sim.record(self.node.name, "activity", name=name, attempt=info.attempt,
-                        phase="done", workflow=info.workflow_id)
-        self.net.send(self.node.name, self.server, "ActivityTaskCompleted",
-                      {"token": task["token"], "result": result}, step=name)
-
-    def _step_fault(self, step: int, name: str, when: str) -> None:
+    def step_fault(self, step: int, name: str, when: str) -> None:
+        """A business step's crash point, on this node."""
         if self.injector is not None:
             self.injector.at_step(self.node.name, step, name, when,
                                   claim_unnamed=self.executes_effects)
 
-    def _report_failure(self, task: dict[str, Any], failure: dict[str, Any]) -> None:
-        self.sim.record(self.node.name, "activity", name=task["activity_type"],
-                        attempt=task["attempt"], phase="failed", error=failure["message"])
-        self.net.send(self.node.name, self.server, "ActivityTaskFailed",
-                      {"token": task["token"], "failure": failure}, step=task["activity_type"])
+
+def _completed_tasks(events: list[HistoryEvent]) -> list[HistoryEvent]:
+    """The history without a trailing workflow task that has not completed."""
+    for index in range(len(events) - 1, -1, -1):
+        kind = events[index].event_type
+        if kind is EventType.WORKFLOW_TASK_COMPLETED:
+            return events
+        if kind is EventType.WORKFLOW_TASK_STARTED:
+            return events[:index]
+    return events

@@ -49,6 +49,11 @@ RETRY_BACKOFF = 5.0
 RETRY_BACKOFF_CAP = 600.0
 """... up to ten minutes (Temporal's server)."""
 
+POLL_DELAY = 0.05
+"""Up to this many seconds pass before a worker's poll picks up a scheduled task (drawn
+from the seeded RNG): completions arriving meanwhile are written before its
+WorkflowTaskStarted and one task sees them all, as the recorded parallel activities show."""
+
 _SERVER_DEFAULTS: dict[type[C.Command], dict[str, Any]] = {
     C.FailWorkflow: {"retryState": "RETRY_STATE_RETRY_POLICY_NOT_SET"},
     C.ScheduleActivity: {"scheduleToStartTimeout": 0.0, "heartbeatTimeout": 0.0},
@@ -57,7 +62,8 @@ _SERVER_DEFAULTS: dict[type[C.Command], dict[str, Any]] = {
         "parentClosePolicy": "PARENT_CLOSE_POLICY_TERMINATE",
         "workflowIdReusePolicy": "WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE"},
 }
-"""Attributes the real server fills in on command events (0 s means "no timeout")."""
+"""Attributes the real server fills in on command events (0 s means "no timeout"); the
+command's own attributes win over these."""
 _STATUS_AFTER = {C.CompleteWorkflow: "completed", C.FailWorkflow: "failed",
                  C.CancelWorkflow: "canceled", C.ContinueAsNew: "continued"}
 
@@ -97,13 +103,20 @@ class WorkflowTasks:
             return
         if ex.record.status != "running" or ex.wt_scheduled != scheduled or ex.wt_started:
             return
+        if not ex.picked_up and not ex.failing:
+            ex.picked_up = True  # the worker's poll takes a moment to pick the task up
+            server.after(server.sim.rng.uniform(0.0, POLL_DELAY), lambda: self._picked_up(
+                ex, scheduled), "poll")
+            return
+        ex.picked_up = False
         now = server.sim.now
-        if ex.failing:  # a transient task: its events are written only if it completes
+        if ex.failing or ex.speculative:  # events written only if the task completes
             first = len(ex.events) + 1
             events = [*ex.events, *_transient_task(first, ex.wt_attempt, now - ex.started_at)]
             ex.wt_scheduled, ex.wt_started = first, first + 1
-            ex.wt_attempt_started = now
-            server.save_state(ex)
+            if ex.failing:
+                ex.wt_attempt_started = now
+                server.save_state(ex)
         else:
             server.write(ex, [(E.WORKFLOW_TASK_STARTED, {"scheduledEventId": scheduled,
                                                          "identity": IDENTITY})])
@@ -115,11 +128,32 @@ class WorkflowTasks:
             "workflow_id": ex.record.workflow_id, "run_id": ex.record.run_id,
             "workflow_type": ex.record.workflow_type, "events": events,
             "upto": started, "scheduled": scheduled, "sticky": ex.wt_sticky,
-            "attempt": ex.wt_attempt})
+            "attempt": ex.wt_attempt, "updates": list(ex.pending_updates),
+            "speculative": ex.speculative})
         if ex.failing and server.blocked():
             self.parked.append(ex)
         else:
             self.arm_timeout(ex, task_timeout(ex.wt_attempt))
+
+    def _picked_up(self, ex: Execution, scheduled: int) -> None:
+        if ex.wt_scheduled == scheduled and not ex.wt_started:
+            self.dispatch(ex)
+        else:
+            ex.picked_up = False
+
+    def schedule_for_updates(self, ex: Execution) -> None:
+        """Updates are waiting and no task is due: a *speculative* task carries them.
+
+        Nothing of it is written unless the workflow accepts an update (a refused update
+        leaves no trace, as recorded).
+        """
+        if ex.wt_scheduled or ex.wt_started or ex.failing or ex.record.status != "running":
+            if ex.wt_started:
+                ex.wake_after_task = True
+            return
+        ex.speculative = True
+        ex.wt_scheduled = TRANSIENT
+        self.dispatch(ex)
 
     def catch_up(self) -> None:
         """Something reached the server: count the attempts the parked tasks used up."""
@@ -173,19 +207,29 @@ class WorkflowTasks:
         ex = server.executions.get((p["workflow_id"], p["run_id"]))
         if ex is None or ex.wt_scheduled != p["scheduled"] or not ex.wt_started:
             return  # a late answer to a task that already timed out: rejected, as in Temporal
+        commands: list[C.Command] = list(p["commands"])
+        server.requests.refused(ex, p.get("rejections", ()))
+        if ex.speculative and not commands and not ex.buffered:
+            ex.speculative, ex.wt_scheduled, ex.wt_started = False, 0, 0
+            ex.sticky = p["incarnation"]  # a refused update: no trace in the history
+            server.requests.flush_queries(ex)
+            self._next_for_updates(ex)
+            return
         specs: list[Spec] = []
-        if ex.failing:  # the transient task succeeded: now its events are written
+        if ex.failing or ex.speculative:  # a retried or speculative task is written now
             specs += _transient_specs(ex.wt_attempt)
-            ex.wt_attempt, ex.wt_attempt_started = 1, None
+            ex.wt_attempt, ex.wt_attempt_started, ex.speculative = 1, None, False
+        scheduled_id = len(ex.events) + 1 if specs else ex.wt_scheduled
         completed_id = len(ex.events) + len(specs) + 1
         specs.append((E.WORKFLOW_TASK_COMPLETED, {
             "scheduledEventId": ex.wt_scheduled, "startedEventId": ex.wt_started,
             "identity": IDENTITY}))
         closing: C.Command | None = None
-        for command in p["commands"]:
-            extra = _SERVER_DEFAULTS.get(type(command), {})
-            specs.append((command.event_type, {**command.attributes(), **extra,
-                                               "workflowTaskCompletedEventId": completed_id}))
+        for command in commands:
+            attributes = {**_SERVER_DEFAULTS.get(type(command), {}), **command.attributes(),
+                          **server.requests.fills(ex, command, scheduled_id, specs),
+                          "workflowTaskCompletedEventId": completed_id}
+            specs.append((command.event_type, attributes))
             if command.closes_workflow:
                 closing = command
                 break
@@ -211,6 +255,13 @@ class WorkflowTasks:
             self.dispatch(ex)
         if closing is not None:
             server.close(ex, closing, next_run)
+        else:
+            server.requests.flush_queries(ex)
+            self._next_for_updates(ex)
+
+    def _next_for_updates(self, ex: Execution) -> None:
+        if ex.pending_updates and not ex.wt_scheduled:
+            self.schedule_for_updates(ex)
 
     def on_failed(self, message: Message) -> None:
         """The worker could not run the task (a bug in the code, or non-determinism)."""

@@ -35,7 +35,7 @@ Example:
     ... @given(workflow_programs(), fault_plans(steps=[1, 2], max_events=30))
     ... def test_crashes_do_not_change_the_result(program, plan):
     ...     built = build_workflow(program)
-    ...     run = durasim.execute(built.workflow, faults=plan, signals=built.signals)
+    ...     run = durasim.execute(built.workflow, faults=plan, requests=built.signals)
     ...     assert run.result == built.expected
     >>> test_crashes_do_not_change_the_result()
 """

@@ -44,7 +44,7 @@ def _read_source(path: str) -> str:
 @lru_cache(maxsize=256)
 def _engine_history_text(program: Program, seed: int) -> str:
     built = build_workflow(program)
-    run = execute(built.workflow, seed=seed, signals=built.signals, trace=False)
+    run = execute(built.workflow, seed=seed, requests=built.signals, trace=False)
     return run.history.to_temporal_json()
 
 

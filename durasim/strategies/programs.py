@@ -19,7 +19,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from durasim.engine import ActivityError, ApplicationError, activity, activity_sleep, workflow
-from durasim.engine.api import Signal
+from durasim.engine.client import Signal
 from durasim.engine.context import WorkflowContext
 
 __all__ = ["ActivityStep", "BuiltProgram", "ChildStep", "ParallelStep", "PatchStep", "Program",
@@ -227,7 +227,7 @@ def build_workflow(program: Program) -> BuiltProgram:
         >>> built = build_workflow(program)
         >>> built.expected
         ['pay:7', 'slept 60', 1]
-        >>> run = durasim.execute(built.workflow, signals=built.signals)
+        >>> run = durasim.execute(built.workflow, requests=built.signals)
         >>> run.status, run.result == built.expected
         ('completed', True)
     """

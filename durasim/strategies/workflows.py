@@ -51,7 +51,7 @@ def crash_points(workflow: Any, args: Sequence[Any] = (), *, activities: Sequenc
                      default=repr)
     known = _KNOWN.setdefault(workflow, {})
     if key not in known:
-        run = execute(workflow, *args, activities=activities, signals=signals, trace=False)
+        run = execute(workflow, *args, activities=activities, requests=signals, trace=False)
         if run.status not in ("completed", "failed", "canceled"):
             raise ValueError(f"{definition.name} did not finish without faults "
                              f"({run.status}: {run.error}); fix it before crashing it")

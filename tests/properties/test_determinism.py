@@ -51,8 +51,8 @@ def test_same_seed_and_plan_same_trace_on_every_architecture(architecture: str) 
 def test_same_seed_and_plan_same_trace_on_the_engine(program: Program, plan: FaultPlan,
                                                      seed: int) -> None:
     built = build_workflow(program)
-    first = durasim.execute(built.workflow, faults=plan, seed=seed, signals=built.signals)
-    second = durasim.execute(built.workflow, faults=plan, seed=seed, signals=built.signals)
+    first = durasim.execute(built.workflow, faults=plan, seed=seed, requests=built.signals)
+    second = durasim.execute(built.workflow, faults=plan, seed=seed, requests=built.signals)
     assert first.trace.digest() == second.trace.digest(), f"{plan} seed {seed}"
     assert first.history.to_temporal_json() == second.history.to_temporal_json()
 

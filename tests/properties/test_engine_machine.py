@@ -47,8 +47,9 @@ DAY = 24 * 3600.0
 class Operator:
     """Someone sending signals with retries until the server acknowledges, on its own node.
 
-    Each signal has its own sequence number, and the server acknowledges
-    ``(workflow id, seq)``, so acknowledgements of different signals are never confused.
+    Each signal has its own sequence number and request id; the server acknowledges the
+    sequence number to the sender, so acknowledgements of different signals are never
+    confused, and drops the duplicates the retries make by request id.
     A signal is retried at most ``SIGNAL_ATTEMPTS`` times: should the acknowledgement never
     come, the teardown reports it instead of the simulation retrying for ever.
     """
@@ -64,24 +65,24 @@ class Operator:
 
     def _on_message(self, message: Message) -> None:
         if message.kind == "SignalAccepted":
-            self.accepted.add(tuple(message.payload))
+            self.accepted.add(message.payload)
 
     def signal(self, workflow_id: str, signal: Signal) -> None:
         """Send ``signal`` to ``workflow_id`` until the server says it has it."""
         self.sent += 1
         body = {"workflow_id": workflow_id, "name": signal.name, "args": list(signal.args),
-                "seq": 10_000 + self.sent}
+                "seq": 10_000 + self.sent, "request_id": f"operator-{self.sent}"}
         self.pending.add((workflow_id, body["seq"]))
         self.node.spawn(self._until_accepted(body), "signal")
 
     @property
     def unacknowledged(self) -> set[tuple[str, int]]:
         """Signals the server never acknowledged."""
-        return self.pending - self.accepted
+        return {(w, seq) for w, seq in self.pending if seq not in self.accepted}
 
     async def _until_accepted(self, body: dict[str, Any]) -> None:
         for _ in range(SIGNAL_ATTEMPTS):
-            if (body["workflow_id"], body["seq"]) in self.accepted:
+            if body["seq"] in self.accepted:
                 return
             self.cluster.net.send(self.node.name, "server", "Signal", body)
             await self.cluster.sim.timeout(SIGNAL_RETRY)

@@ -131,7 +131,7 @@ def test_a_signal_arriving_during_the_task_that_starts_a_child() -> None:
     """The same bug reached through signals (found by the state machine, property 5): the
     second signal arrives while the task that handles the first is starting a child."""
     run = durasim.execute(RegressionSignalsAndChild,
-                          signals=[Signal("first", 7, at=1.0), Signal("second", 8, at=1.0)])
+                          requests=[Signal("first", 7, at=1.0), Signal("second", 8, at=1.0)])
     assert run.status == "completed", closing(run)
     assert run.result == [7, 1, 8]
 
@@ -144,9 +144,9 @@ def test_signals_to_two_workflows_of_one_cluster_are_all_delivered() -> None:
     key acknowledgements by (workflow id, seq), or number signals cluster-wide."""
     cluster = EngineCluster(workflows=[RegressionWaitsForSignal])
     cluster.start()
-    cluster.submit(RegressionWaitsForSignal, workflow_id="one", signals=[Signal("go", 1)])
+    cluster.submit(RegressionWaitsForSignal, workflow_id="one", requests=[Signal("go", 1)])
     cluster.submit(RegressionWaitsForSignal, workflow_id="two",
-                   signals=[Signal("go", 2, at=5.0)])
+                   requests=[Signal("go", 2, at=5.0)])
     cluster.sim.run(until=3600)
     assert cluster.outcome("one").result == 1
     two = cluster.outcome("two")

@@ -48,7 +48,7 @@ def program_plans(draw: st.DrawFn) -> FaultPlan:
 def check_replay(program: Program, plan: FaultPlan, seed: int) -> durasim.WorkflowRun:
     """Run ``program`` under ``plan``; check its result and every history it recorded."""
     built = build_workflow(program)
-    run = durasim.execute(built.workflow, faults=plan, seed=seed, signals=built.signals,
+    run = durasim.execute(built.workflow, faults=plan, seed=seed, requests=built.signals,
                           trace=False)
     assert run.status == "completed", f"{run} ({run.error}) under {plan}"
     assert run.result == built.expected

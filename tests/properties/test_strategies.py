@@ -110,5 +110,5 @@ def test_a_built_program_runs_to_its_expected_result() -> None:
     built = build_workflow(program)
     assert built.expected == ["a1:3", ["a2:4"], 9, "failed:a3"]
     assert len(built.workflows) == 2
-    result = durasim.execute(built.workflow, signals=built.signals)
+    result = durasim.execute(built.workflow, requests=built.signals)
     assert (result.status, result.result) == ("completed", built.expected)

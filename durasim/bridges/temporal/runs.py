@@ -25,7 +25,7 @@ from durasim.bridges.temporal.adapter import (
 from durasim.bridges.temporal.devserver import TemporalDevServer
 from durasim.bridges.temporal.install import TemporalServerError
 from durasim.bridges.temporal.sdk_deploy import is_sdk_workflow, sdk_worker
-from durasim.engine.api import Signal
+from durasim.engine.client import Signal
 from durasim.engine.definitions import workflow_definition
 from durasim.engine.history import EventType, History
 
@@ -160,7 +160,7 @@ async def _send_signals(client: Any, workflow_id: str, signals: Sequence[Signal]
 
 async def execute_on_temporal_async(
     workflow: Any, *args: Any, server: Any, activities: Sequence[Any] = (),
-    workflows: Sequence[Any] = (), signals: Sequence[Signal] = (), id: str | None = None,
+    workflows: Sequence[Any] = (), requests: Sequence[Signal] = (), id: str | None = None,
     task_queue: str = DEFAULT_TASK_QUEUE, timeout: float = 60.0,
     max_signal_delay: float = MAX_SIGNAL_DELAY,
 ) -> TemporalRun:
@@ -180,9 +180,9 @@ async def execute_on_temporal_async(
         handle = await client.start_workflow(definition.name,
                                              args=definition.recorded_input(args),
                                              id=workflow_id, task_queue=task_queue)
-        sender = (asyncio.ensure_future(_send_signals(client, workflow_id, signals,
+        sender = (asyncio.ensure_future(_send_signals(client, workflow_id, requests,
                                                       max_signal_delay))
-                  if signals else None)
+                  if requests else None)
         status, result = "running", None
         try:
             result = await asyncio.wait_for(handle.result(), timeout)
@@ -228,7 +228,7 @@ def _run_sync(coro: Coroutine[Any, Any, Any]) -> Any:
 
 def execute_on_temporal(
     workflow: Any, *args: Any, server: Any, activities: Sequence[Any] = (),
-    workflows: Sequence[Any] = (), signals: Sequence[Signal] = (), id: str | None = None,
+    workflows: Sequence[Any] = (), requests: Sequence[Signal] = (), id: str | None = None,
     task_queue: str = DEFAULT_TASK_QUEUE, timeout: float = 60.0,
     max_signal_delay: float = MAX_SIGNAL_DELAY,
 ) -> TemporalRun:
@@ -245,7 +245,7 @@ def execute_on_temporal(
         server: a running :class:`TemporalDevServer` or a ``"host:port"`` address.
         activities: activity functions (default: every ``@durasim.activity`` defined).
         workflows: more workflows the worker must know (children; default: all defined).
-        signals: ``durasim.Signal(name, *args, at=t)``; sent once the first workflow task
+        requests: ``durasim.Signal(name, *args, at=t)``; sent once the first workflow task
             completed, ``min(t, max_signal_delay)`` real seconds later.
         id: the workflow id (default: the workflow's name, as in ``durasim.execute``).
         task_queue: the queue the worker polls; one call at a time per queue.
@@ -264,14 +264,14 @@ def execute_on_temporal(
     """
     run: TemporalRun = _run_sync(execute_on_temporal_async(
         workflow, *args, server=server, activities=activities, workflows=workflows,
-        signals=signals, id=id, task_queue=task_queue, timeout=timeout,
+        requests=requests, id=id, task_queue=task_queue, timeout=timeout,
         max_signal_delay=max_signal_delay))
     return run
 
 
 def run_on_temporal(
     workflow: Any, *args: Any, server: Any, activities: Sequence[Any] = (),
-    signals: Sequence[Signal] = (), id: str | None = None,
+    requests: Sequence[Signal] = (), id: str | None = None,
     task_queue: str = DEFAULT_TASK_QUEUE, timeout: float = 60.0,
 ) -> History:
     """Run a durasim workflow on real Temporal and return its (last run's) real history.
@@ -280,7 +280,7 @@ def run_on_temporal(
     continue-as-new run and the children's histories.
     """
     return execute_on_temporal(workflow, *args, server=server, activities=activities,
-                               signals=signals, id=id, task_queue=task_queue,
+                               requests=requests, id=id, task_queue=task_queue,
                                timeout=timeout).history
 
 
