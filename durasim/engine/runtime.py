@@ -114,6 +114,7 @@ class WorkflowInstance:
         self._task_failure: BaseException | None = None
         self._conditions: list[tuple[Callable[[], bool], Future]] = []
         self._read_only: str | None = None
+        self._cancel_delivered = False
 
     # -- what the context calls ---------------------------------------------------------
     def next_id(self, kind: str) -> int:
@@ -192,6 +193,13 @@ class WorkflowInstance:
     def drop_condition(self, future: Future) -> None:
         """Stop checking a condition nobody waits for any more."""
         self._conditions = [c for c in self._conditions if c[1] is not future]
+
+    def _deliver_cancel(self) -> None:
+        """Raise CancelledError at the main coroutine's current await, once."""
+        if (self.cancel_requested and not self._cancel_delivered and not self.finished
+                and self._main is not None):
+            self._cancel_delivered = True
+            self._tasks.interrupt(self._main, CancelledError("the workflow was cancelled"))
 
     def _check_conditions(self) -> bool:
         satisfied = False
@@ -316,7 +324,9 @@ class WorkflowInstance:
                     f"parameters: {error}", workflow_id=self.workflow_id, event_id=1,
                     recorded=repr(self._args), issued=self.definition.name) from None
             self._main = self._tasks.start(coro)
-        if replaying:
+        self._run_code()  # first the code moves (and registers its handlers) ...
+        self._deliver_cancel()  # (a cancel that came before the code ever ran)
+        if replaying:  # ... then updates of this task are delivered to them
             self.updates.replay(self._lookahead)
         else:
             self.updates.deliver(updates)
@@ -395,8 +405,8 @@ class WorkflowInstance:
             self.handlers.deliver_signal(a.get("signalName", ""), list(a.get("input", [])))
         elif t is E.WORKFLOW_EXECUTION_CANCEL_REQUESTED:
             self.cancel_requested = True
-            if self._main is not None and not self.finished:
-                self._tasks.interrupt(self._main, CancelledError("the workflow was cancelled"))
+            if self._main is not None:
+                self._deliver_cancel()
         elif t is E.ACTIVITY_TASK_CANCELED:
             self._resolve_command(a["scheduledEventId"], error=CancelledError(
                 "the activity was cancelled"))
