@@ -147,7 +147,7 @@ CASES = [
     SdkCase("continue_as_new", crash_bug="a server crash after event 10 or 11 of a run that "
             "continues as new loses the next run (native durasim workflows too; reported)"),
     SdkCase("raising_workflow", returned=_failed),
-    SdkCase("parallel_activities", types_need="server batching of parallel completions (13.6)"),
+    SdkCase("parallel_activities"),
     SdkCase("patched"),
     SdkCase("deprecate_patch", needs="ctx.deprecate_patch"),
     SdkCase("query", _queries, _query_answers, needs="ctx.query and durasim.Query"),

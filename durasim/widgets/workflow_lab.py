@@ -44,7 +44,8 @@ class WorkflowLab(widgets.VBox):
         workflow: an ``@durasim.workflow`` function or a Temporal ``@workflow.defn`` class.
         args: its input.
         activities: activities beyond those its code names (as ``durasim.execute``).
-        signals: client messages (``durasim.Signal``...), as ``durasim.execute`` takes.
+        requests: what the client sends (``durasim.Signal``, ``Query``, ``Update``,
+            ``Cancel``), as ``durasim.execute`` takes them.
         seed: the simulation's seed.
 
     Attributes:
@@ -57,12 +58,12 @@ class WorkflowLab(widgets.VBox):
     """
 
     def __init__(self, workflow: Any, args: Sequence[Any] = (), *,
-                 activities: Sequence[Any] = (), signals: Sequence[Any] = (),
+                 activities: Sequence[Any] = (), requests: Sequence[Any] = (),
                  seed: int = 0) -> None:
         workflow_definition(workflow)  # a clear TypeError for anything else
         self.workflow = workflow
         self.args = tuple(args)
-        self._options: dict[str, Any] = {"activities": list(activities), "signals": list(signals),
+        self._options: dict[str, Any] = {"activities": list(activities), "requests": list(requests),
                          "seed": seed}
         baseline = self._execute(None)
         self.run: Any = baseline
