@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.voila import CHROMIUM, CHROMIUM_ARGS, HERE, serve
-from tests.test_browser import LOAD_MS, _requirements
+from tests.browser.voila import CHROMIUM, CHROMIUM_ARGS, HERE, requirements, serve
+from tests.test_browser import LOAD_MS
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -24,7 +24,7 @@ CURRENT_LINE = ".durasim-workflow-lab .durasim-current-line"
 
 def test_a_click_on_a_history_event_moves_the_line_in_the_students_code(
         tmp_path: Path) -> None:
-    reason = _requirements()
+    reason = requirements()
     if reason:
         pytest.skip(reason)
     pytest.importorskip("temporalio", reason="the notebook's workflow is a Temporal SDK class")

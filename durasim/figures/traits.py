@@ -257,7 +257,7 @@ def retries() -> Figure:
 def asynchronous() -> Figure:
     """5: the workflow waits three days for a signal; a worker crash on day 1 changes nothing."""
     crash_day, answer_day = 1, 3
-    approved = execute(BigTransfer, 5000, signals=[Signal("approve", "maria",
+    approved = execute(BigTransfer, 5000, requests=[Signal("approve", "maria",
                                                           at=answer_day * DAY)],
                        faults=[Crash(node="worker", at_time=crash_day * DAY)])
     signalled = next(e.time for e in approved.history
