@@ -29,11 +29,11 @@ def module(name: str) -> ModuleType:
     return importlib.import_module(f"tests.fixtures.sdk.{name}")
 
 
-def _result(run: durasim.WorkflowRun) -> Any:
+def _result(run: durasim.engine.WorkflowRun) -> Any:
     return run.result
 
 
-def _failed(run: durasim.WorkflowRun) -> str:
+def _failed(run: durasim.engine.WorkflowRun) -> str:
     """``main`` catches WorkflowFailureError and prints its cause, an ApplicationError."""
     from temporalio.exceptions import ApplicationError
 
@@ -58,7 +58,7 @@ class SdkCase:
 
     name: str
     options: Callable[[], dict[str, Any]] = field(default=dict)
-    returned: Callable[[durasim.WorkflowRun], Any] = _result
+    returned: Callable[[durasim.engine.WorkflowRun], Any] = _result
     needs: str = ""
     types_need: str = ""
     crash_bug: str = ""
@@ -99,7 +99,7 @@ class SdkCase:
         started = self.recorded()[0][0].attributes
         return from_json(list(started.get("input", [])), defn.arg_types)
 
-    def run(self, **extra: Any) -> durasim.WorkflowRun:
+    def run(self, **extra: Any) -> durasim.engine.WorkflowRun:
         """The workflow in durasim, as ``main`` ran it on the dev server."""
         options = {**self.options(), **extra}
         return durasim.execute(self.workflow, *self.args(), id=self.entry["workflow_id"],
@@ -125,12 +125,12 @@ def _queries() -> dict[str, Any]:
     return {"signals": [query("status", at=0.0), query("status", at=10.0)]}
 
 
-def _query_answers(run: durasim.WorkflowRun) -> list[Any]:
+def _query_answers(run: durasim.engine.WorkflowRun) -> list[Any]:
     answers = run.queries  # type: ignore[attr-defined]
     return [answers[0], run.result, answers[1]]
 
 
-def _update_answers(run: durasim.WorkflowRun) -> list[Any]:
+def _update_answers(run: durasim.engine.WorkflowRun) -> list[Any]:
     rejected, accepted = run.updates  # type: ignore[attr-defined]
     return [f"rejected: {rejected}", accepted, run.result]
 
@@ -144,8 +144,7 @@ CASES = [
     SdkCase("hello_activity"),
     SdkCase("retrying_activity"),
     SdkCase("child_workflow"),
-    SdkCase("continue_as_new", crash_bug="a server crash after event 10 or 11 of a run that "
-            "continues as new loses the next run (native durasim workflows too; reported)"),
+    SdkCase("continue_as_new"),
     SdkCase("raising_workflow", returned=_failed),
     SdkCase("parallel_activities"),
     SdkCase("patched"),

@@ -3,24 +3,27 @@ except for what at-least-once honestly repeats."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 import durasim
-from durasim import Crash, EventType
+from durasim import Crash, activity, workflow
+from durasim.engine import EventType
 from tests.workflows import bank
 from tests.workflows.bank import BankTransfer
 
 ARGS = ("alice", "bob", 25)
 
 
-def completed_activities(run: durasim.WorkflowRun) -> list[str]:
+def completed_activities(run: durasim.engine.WorkflowRun) -> list[str]:
     scheduled = {e.event_id: e.attributes["activityType"] for e in run.history
                  if e.event_type is EventType.ACTIVITY_TASK_SCHEDULED}
     return [scheduled[e.attributes["scheduledEventId"]] for e in run.history
             if e.event_type is EventType.ACTIVITY_TASK_COMPLETED]
 
 
-def crash_free() -> durasim.WorkflowRun:
+def crash_free() -> durasim.engine.WorkflowRun:
     bank.reset()
     return durasim.execute(BankTransfer, *ARGS)
 
@@ -106,7 +109,7 @@ def test_a_node_that_never_restarts_leaves_the_workflow_running() -> None:
                           faults=Crash(node="worker", after_events=10, restart_after=None),
                           until=3600)
     assert run.status == "running"
-    with pytest.raises(durasim.WorkflowFailed, match="running"):
+    with pytest.raises(durasim.errors.WorkflowFailed, match="running"):
         run.raise_for_status()
 
 
@@ -119,3 +122,27 @@ def test_same_seed_same_trace_different_seed_different_trace() -> None:
     bank.reset()
     c = durasim.execute(BankTransfer, *ARGS, faults=plan, seed=5).trace.digest()
     assert a == b != c
+
+
+@activity
+def process_batch(iteration: int) -> int:
+    return 10 * iteration
+
+
+@workflow
+async def Looping(ctx: Any, iteration: int) -> str:
+    if iteration == 2:
+        return "finished after 2 continue-as-new"
+    await ctx.activity(process_batch, iteration)
+    ctx.continue_as_new(iteration + 1)
+    return "unreachable"
+
+
+def test_a_server_crash_between_continue_as_new_and_the_next_run_loses_nothing() -> None:
+    """The crash falls after ContinuedAsNew is written, before the next run exists: the
+    restarted server starts the run that event names (it read status "continued")."""
+    clean = durasim.execute(Looping, 0)
+    for after in range(1, 2 * len(clean.history) + 6):
+        crashed = durasim.execute(Looping, 0, faults=Crash(node="server", after_events=after))
+        assert (crashed.status, crashed.result) == (clean.status, clean.result), after
+        assert len(crashed.histories) == len(clean.histories) == 3

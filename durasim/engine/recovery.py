@@ -33,9 +33,16 @@ _ENDS_TASK = (E.WORKFLOW_TASK_COMPLETED, E.WORKFLOW_TASK_TIMED_OUT, E.WORKFLOW_T
 
 
 def recover(server: Server) -> None:
-    """Rebuild every open run of ``server``'s store, then finish parent/child hand-offs."""
+    """Rebuild every open run of ``server``'s store, then finish parent/child hand-offs
+    and continue-as-new hand-offs a crash interrupted."""
     for record in server.store.open_runs():
         _recover_run(server, record)
+    for record in server.store.runs():
+        if record.status == "continued" and record.events:
+            successor = record.events[-1].attributes.get("newExecutionRunId")
+            if successor and not any(r.run_id == successor
+                                     for r in server.store.runs(record.workflow_id)):
+                server.continue_run(record)
     for ex in list(server.executions.values()):
         _recover_children(server, ex)
     server.tasks.catch_up()

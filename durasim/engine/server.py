@@ -279,23 +279,28 @@ class Server:
                                             "initiated_id": initiated_id})
         self.wake(ex, [child_started_spec(initiated_id, child.record)])
 
-    def close(self, ex: Execution, closing: C.Command, next_run: str | None) -> None:
+    def close(self, ex: Execution, closing: C.Command) -> None:
         """The run ended (its closing event is written): start its successor, or tell its
         parent and the caller."""
         record = ex.record
         self.executions.pop((record.workflow_id, record.run_id), None)
         self.requests.closed(ex)
         if isinstance(closing, C.ContinueAsNew):
-            self.start_workflow(record.workflow_id, record.workflow_type,
-                                list(closing.input), parent=record.parent,
-                                continued_from=record.run_id, run_id=next_run,
-                                first_run=record.events[0].attributes.get("firstExecutionRunId"))
+            self.continue_run(record)
             return
         self.current.pop(record.workflow_id, None)
         if record.parent:
             self.notify_parent(record, record.events[-1])
         if self.on_close is not None:
             self.on_close(record)
+
+    def continue_run(self, record: RunRecord) -> None:
+        """Start the run a ContinuedAsNew event names (also after a crash in between)."""
+        closing = record.events[-1].attributes
+        self.start_workflow(record.workflow_id, record.workflow_type,
+                            list(closing.get("input", [])), parent=record.parent,
+                            continued_from=record.run_id, run_id=closing["newExecutionRunId"],
+                            first_run=record.events[0].attributes.get("firstExecutionRunId"))
 
     def notify_parent(self, record: RunRecord, closing: HistoryEvent) -> None:
         """Tell a child's parent how the child ended (its closing event)."""

@@ -254,7 +254,7 @@ class WorkflowTasks:
         if wake:
             self.dispatch(ex)
         if closing is not None:
-            server.close(ex, closing, next_run)
+            server.close(ex, closing)
         else:
             server.requests.flush_queries(ex)
             self._next_for_updates(ex)
