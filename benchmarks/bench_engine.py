@@ -34,14 +34,14 @@ def bank_step(name: str, amount: int) -> str:
 
 
 @workflow
-async def BenchTransfer(ctx: durasim.WorkflowContext, amount: int) -> str:
+async def BenchTransfer(ctx: durasim.engine.WorkflowContext, amount: int) -> str:
     for name in STEPS:
         await ctx.activity(bank_step, name, amount)
     return "done"
 
 
 @workflow
-async def LongWorkflow(ctx: durasim.WorkflowContext, activities: int) -> int:
+async def LongWorkflow(ctx: durasim.engine.WorkflowContext, activities: int) -> int:
     for i in range(activities):
         await ctx.activity(bank_step, "step", i)
     return activities

@@ -4,36 +4,32 @@ Run the same business process on a monolith, an event-driven system and a durabl
 execution engine, crash any of them at any step, and watch what each one does about it.
 The engine records Temporal-shaped event histories, so what you see here is what the real
 platform records.
+
+This front door holds what a notebook needs; the rest lives in its subpackage:
+``durasim.engine`` (workflow machinery, histories, stores), ``durasim.scenarios``,
+``durasim.architectures``, ``durasim.viz``, ``durasim.widgets``, ``durasim.strategies``,
+``durasim.errors``, and the kernel (``durasim.core``, ``durasim.node``, ...).
 """
 
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
-from durasim.api import Comparison, compare, run
-from durasim.architectures import ARCHITECTURES, Architecture, Run, get_architecture
-from durasim.architectures.services import ServiceError, ServiceTimeout
+from durasim.api import compare, run
 from durasim.bridges import sdk_objects as _sdk_objects  # noqa: F401 (Temporal SDK code in execute)
-from durasim.checks import CheckReport, CheckResult
-from durasim.core import NodeCrashed, Simulation
-from durasim.engine.activity import ActivityInfo, activity_info, activity_sleep
-from durasim.engine.api import RUN_VIEWERS, EngineCluster, WorkflowRun, execute
-from durasim.engine.client import Signal
-from durasim.engine.context import WorkflowContext
+from durasim.engine.activity import activity_info, heartbeat
+from durasim.engine.api import RUN_VIEWERS as _RUN_VIEWERS
+from durasim.engine.api import WorkflowRun as _WorkflowRun
+from durasim.engine.api import execute
+from durasim.engine.client import Cancel, Query, Signal, Update
 from durasim.engine.definitions import activity, workflow
-from durasim.engine.failures import ActivityError, ApplicationError, ChildWorkflowError
-from durasim.engine.history import EventType, History, HistoryEvent
-from durasim.engine.replayer import Replayer, ReplayResult
+from durasim.engine.failures import ActivityError, ApplicationError
+from durasim.engine.history import History
+from durasim.engine.replayer import Replayer
 from durasim.engine.retry import RetryPolicy
-from durasim.engine.store import HistoryStore, MemoryStore, SQLiteStore
-from durasim.errors import (
-    DurasimError,
-    FaultPlanError,
-    HistoryFormatError,
-    NondeterminismError,
-    ScenarioError,
-    WorkflowFailed,
-)
+from durasim.engine.store import SQLiteStore
+from durasim.errors import DurasimError
 from durasim.faults import (
     Crash,
     DelayMessage,
@@ -43,22 +39,32 @@ from durasim.faults import (
     FaultPlan,
     Partition,
 )
-from durasim.history_compare import HistoryComparison, compare_histories
-from durasim.i18n import get_language, set_language
-from durasim.network import Network
-from durasim.node import Node
-from durasim.scenarios import SCENARIOS, Scenario, Step, get_scenario
-from durasim.trace import Trace, TraceEvent
+from durasim.history_compare import compare_histories
+from durasim.i18n import set_language
 
 
-def _show_run(run: WorkflowRun) -> None:
+def _show_run(workflow_run: _WorkflowRun) -> None:
     """WorkflowRun.show(): the engine cannot import the pictures drawn above it."""
     from durasim.viz.workflow_run import show_run
 
-    show_run(run)
+    show_run(workflow_run)
 
 
-RUN_VIEWERS.append(_show_run)
+_RUN_VIEWERS.append(_show_run)
+
+_WIDGETS = ("CrashLab", "ReplayStepper")
+
+
+def __getattr__(name: str) -> Any:
+    """The widgets load ipywidgets: only when a notebook asks for them."""
+    if name in _WIDGETS:
+        import durasim.widgets
+
+        return getattr(durasim.widgets, name)
+    raise AttributeError(f"module 'durasim' has no attribute {name!r}; the front door "
+                         f"holds {', '.join(__all__)}; the rest is in a subpackage "
+                         "(durasim.engine, durasim.scenarios, durasim.errors, ...)")
+
 
 try:
     __version__ = version("durasim")
@@ -66,64 +72,32 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.0"
 
 __all__ = [
-    "ARCHITECTURES",
-    "SCENARIOS",
     "ActivityError",
-    "ActivityInfo",
     "ApplicationError",
-    "Architecture",
-    "CheckReport",
-    "CheckResult",
-    "ChildWorkflowError",
-    "Comparison",
+    "Cancel",
     "Crash",
+    "CrashLab",
     "DelayMessage",
     "DropMessage",
     "DuplicateMessage",
     "DurasimError",
-    "EngineCluster",
-    "EventType",
     "FailActivity",
     "FaultPlan",
-    "FaultPlanError",
     "History",
-    "HistoryComparison",
-    "HistoryEvent",
-    "HistoryFormatError",
-    "HistoryStore",
-    "MemoryStore",
-    "Network",
-    "Node",
-    "NodeCrashed",
-    "NondeterminismError",
     "Partition",
-    "ReplayResult",
+    "Query",
+    "ReplayStepper",
     "Replayer",
     "RetryPolicy",
-    "Run",
     "SQLiteStore",
-    "Scenario",
-    "ScenarioError",
-    "ServiceError",
-    "ServiceTimeout",
     "Signal",
-    "Simulation",
-    "Step",
-    "Trace",
-    "TraceEvent",
-    "WorkflowContext",
-    "WorkflowFailed",
-    "WorkflowRun",
-    "__version__",
+    "Update",
     "activity",
     "activity_info",
-    "activity_sleep",
     "compare",
     "compare_histories",
     "execute",
-    "get_architecture",
-    "get_language",
-    "get_scenario",
+    "heartbeat",
     "run",
     "set_language",
     "workflow",

@@ -8,7 +8,6 @@ import durasim
 from durasim import (
     ActivityError,
     ApplicationError,
-    ChildWorkflowError,
     Crash,
     FailActivity,
     RetryPolicy,
@@ -17,6 +16,7 @@ from durasim import (
     activity_info,
     workflow,
 )
+from durasim.engine import ChildWorkflowError
 
 DAY = 24 * 3600.0
 
@@ -124,7 +124,7 @@ def test_non_retryable_types_stop_retries() -> None:
     run = durasim.execute(Strict)
     assert run.status == "failed"
     assert run.failure is not None and run.failure["cause"]["type"] == "Nope"
-    with pytest.raises(durasim.WorkflowFailed, match="Activity task failed"):
+    with pytest.raises(durasim.errors.WorkflowFailed, match="Activity task failed"):
         run.raise_for_status()
 
 

@@ -26,7 +26,7 @@ def load(name: str) -> History:
 
 def attempts(history: History) -> list[int]:
     return [e.attributes.get("attempt", 1) for e in history
-            if e.event_type is durasim.EventType.ACTIVITY_TASK_STARTED]
+            if e.event_type is durasim.engine.EventType.ACTIVITY_TASK_STARTED]
 
 
 def closing_value(history: History) -> Any:

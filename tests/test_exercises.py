@@ -15,6 +15,7 @@ import pytest
 import durasim
 from durasim import exercises
 from durasim.exercises import release_stock, reserve_stock, ship_order, shop
+from durasim.exercises.event_driven import _DUPLICATE_FIX
 
 # ------------------------------------------------------------------ exercise 1
 
@@ -50,7 +51,7 @@ def test_at_least_once_alone_deposits_twice_and_is_told_to_be_idempotent() -> No
     assert all("after the effect" in p.case for p in feedback.problems)
     assert "deposit" in feedback.problems[0].sentence
     assert "twice" in feedback.problems[0].sentence
-    assert feedback.fixes == [exercises._DUPLICATE_FIX]
+    assert feedback.fixes == [_DUPLICATE_FIX]
 
 
 def test_outbox_alone_is_not_enough() -> None:

@@ -146,5 +146,5 @@ def test_accepts_paths_runs_and_restricted_keys() -> None:
 def test_rejects_what_is_not_a_history() -> None:
     with pytest.raises(TypeError, match="Histories, runs or Temporal JSON"):
         compare_histories(42, load("transfer"))
-    with pytest.raises(durasim.HistoryFormatError):
+    with pytest.raises(durasim.errors.HistoryFormatError):
         compare_histories("{not json", load("transfer"))

@@ -8,7 +8,8 @@ import random
 import pytest
 
 import durasim
-from durasim import NondeterminismError, Replayer, workflow
+from durasim import Replayer, workflow
+from durasim.errors import NondeterminismError
 from tests.workflows import bank
 from tests.workflows.bank import (
     BankTransfer,

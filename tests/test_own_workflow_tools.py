@@ -38,7 +38,7 @@ def greet(name: str) -> str:
 
 
 @durasim.workflow
-async def Greeter(ctx: durasim.WorkflowContext, name: str) -> str:
+async def Greeter(ctx: durasim.engine.WorkflowContext, name: str) -> str:
     await ctx.sleep(60)
     return await ctx.activity(greet, name)
 
@@ -50,7 +50,7 @@ def _highlighted(stepper: ReplayStepper) -> int:
     return int(found[0])
 
 
-def _event_id(run: durasim.WorkflowRun, event_type: str) -> int:
+def _event_id(run: durasim.engine.WorkflowRun, event_type: str) -> int:
     return next(e.event_id for e in run.history if e.event_type.value == event_type)
 
 

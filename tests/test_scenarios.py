@@ -10,7 +10,7 @@ from durasim import architectures
 from durasim.api import Comparison, compare, run
 from durasim.architectures import ARCHITECTURES, get_architecture
 from durasim.architectures.base import Run
-from durasim.architectures.services import OPS
+from durasim.architectures.operations import OPS
 from durasim.errors import ScenarioError
 from durasim.faults import Crash, DropMessage, FailActivity, FaultPlan
 from durasim.scenarios import SCENARIOS, Scenario, Step, get_scenario

@@ -21,7 +21,7 @@ pytest.importorskip("temporalio", reason="the Temporal SDK (the 'temporal' extra
 NODES = ("worker", "server")
 
 
-def _outcome(run: durasim.WorkflowRun) -> tuple[Any, ...]:
+def _outcome(run: durasim.engine.WorkflowRun) -> tuple[Any, ...]:
     return (run.status, run.result, run.failure and run.failure.get("message"),
             len(run.histories))
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 import durasim
-from durasim import EventType, SQLiteStore
+from durasim import SQLiteStore
+from durasim.engine import EventType
 from tests.workflows.bank import BankTransfer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,10 +42,10 @@ def test_store_round_trip_in_one_process(tmp_path: Path) -> None:
 
 def test_appends_with_gaps_or_duplicates_are_refused(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "g.db")
-    store.create_run("w", "r", "T", events=[durasim.HistoryEvent(
+    store.create_run("w", "r", "T", events=[durasim.engine.HistoryEvent(
         1, EventType.WORKFLOW_EXECUTION_STARTED, 0.0, {})])
     with pytest.raises(durasim.DurasimError, match="event id 3 where 2 was expected"):
-        store.append("w", "r", [durasim.HistoryEvent(3, EventType.TIMER_STARTED, 0.0, {})])
+        store.append("w", "r", [durasim.engine.HistoryEvent(3, EventType.TIMER_STARTED, 0.0, {})])
 
 
 @pytest.mark.slow

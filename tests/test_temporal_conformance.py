@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 import durasim
-from durasim import ActivityError, EventType, History, Signal, activity, activity_info, workflow
+from durasim import ActivityError, History, Signal, activity, activity_info, workflow
 from durasim.bridges.temporal import (
     TemporalDevServer,
     TemporalRun,
@@ -27,6 +27,7 @@ from durasim.bridges.temporal import (
     fetch_history,
     require_temporalio,
 )
+from durasim.engine import EventType
 from durasim.history_compare import compare_histories
 from tests.workflows import recorded as wf
 
@@ -48,7 +49,7 @@ def failing_step() -> str:
 
 
 @workflow(name="ConformanceWhoAmI")
-async def WhoAmI(ctx: durasim.WorkflowContext) -> list[str]:
+async def WhoAmI(ctx: durasim.engine.WorkflowContext) -> list[str]:
     """activity_info() inside an activity, and a retry policy that gives up: a saga again."""
     first = await ctx.activity(whoami, start_to_close=5)
     try:
@@ -84,11 +85,11 @@ def attempts(history: History) -> list[int]:
             if e.event_type is EventType.ACTIVITY_TASK_STARTED]
 
 
-_RUNS: dict[str, tuple[TemporalRun, durasim.WorkflowRun]] = {}
+_RUNS: dict[str, tuple[TemporalRun, durasim.engine.WorkflowRun]] = {}
 
 
 def both(server: TemporalDevServer, name: str, workflow: Any, *args: Any,
-         **options: Any) -> tuple[TemporalRun, durasim.WorkflowRun]:
+         **options: Any) -> tuple[TemporalRun, durasim.engine.WorkflowRun]:
     """Run ``workflow`` on Temporal and in the simulator, once per name and server (real
     runs take seconds; several tests look at the same pair)."""
     key = f"{id(server)}/{name}"
@@ -256,7 +257,7 @@ def test_patched_records_what_the_sdk_records(server: TemporalDevServer) -> None
     """``ctx.patched`` writes a MarkerRecorded and a search-attribute upsert, as the SDK."""
 
     @durasim.workflow
-    async def PatchedTransfer(ctx: durasim.WorkflowContext, amount: int) -> str:
+    async def PatchedTransfer(ctx: durasim.engine.WorkflowContext, amount: int) -> str:
         if ctx.patched("notify-first"):
             await ctx.activity(wf.notify, "bob", start_to_close=5)
         await ctx.activity(wf.withdraw, "alice", amount, start_to_close=5)

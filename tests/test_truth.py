@@ -123,7 +123,7 @@ def test_fail_activity_fails_the_first_attempts_on_every_architecture() -> None:
         return account
 
     @durasim.workflow
-    async def Deposit(ctx: durasim.WorkflowContext) -> str:
+    async def Deposit(ctx: durasim.engine.WorkflowContext) -> str:
         return str(await ctx.activity(deposit, "bob"))
 
     executed = durasim.execute(Deposit, faults=fault)
@@ -137,7 +137,7 @@ def test_fail_activity_counts_each_activity_of_each_process_on_its_own() -> None
         return account
 
     @durasim.workflow
-    async def ThreeDeposits(ctx: durasim.WorkflowContext) -> list[str]:
+    async def ThreeDeposits(ctx: durasim.engine.WorkflowContext) -> list[str]:
         return [await ctx.activity(deposit, who) for who in ("ana", "bea", "eva")]
 
     executed = durasim.execute(ThreeDeposits, faults=FailActivity("deposit", attempts=1))

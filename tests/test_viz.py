@@ -49,7 +49,7 @@ def lost() -> durasim.api.Run:
 
 
 @pytest.fixture(scope="module")
-def replayed() -> durasim.WorkflowRun:
+def replayed() -> durasim.engine.WorkflowRun:
     """The bank transfer on the engine, its worker killed after 14 history events."""
     bank.reset()
     return durasim.execute(bank.BankTransfer, "alice", "bob", 25,
@@ -70,7 +70,7 @@ def charge(month: int) -> int:
 
 
 @workflow
-async def MonthlyCharges(ctx: durasim.WorkflowContext, months: int) -> int:
+async def MonthlyCharges(ctx: durasim.engine.WorkflowContext, months: int) -> int:
     """A year of charges a month apart: hundreds of trace events."""
     total = 0
     for month in range(months):

@@ -147,7 +147,7 @@ def test_a_failing_simulation_shows_in_the_widget(monkeypatch: pytest.MonkeyPatc
     lab = CrashLab()
 
     def broken(*_: object, **__: object) -> None:
-        raise durasim.ScenarioError("the broker is on fire")
+        raise durasim.errors.ScenarioError("the broker is on fire")
 
     monkeypatch.setattr("durasim.api.run", broken)
     lab.run_button.click()
@@ -264,7 +264,7 @@ def test_replay_stepper_follows_transfer_line_by_line() -> None:
 
 
 @workflow
-async def NotTheTransfer(ctx: durasim.WorkflowContext, source: str, target: str,
+async def NotTheTransfer(ctx: durasim.engine.WorkflowContext, source: str, target: str,
                          amount: int) -> str:
     """Different code under a recorded history: replay must say so."""
     await ctx.activity(bank.notify, target)
@@ -321,7 +321,7 @@ def test_crashlab_starts_on_an_architecture_that_runs_the_scenario() -> None:
 
 # -- CrashLab never lies (issue 15.7) --------------------------------------------------------
 
-def _fresh(lab: CrashLab) -> durasim.Run:
+def _fresh(lab: CrashLab) -> durasim.architectures.Run:
     architecture, faults, seed, options = lab._current_inputs()
     return run(lab.scenario, architecture, list(faults), seed=seed, **dict(options))
 

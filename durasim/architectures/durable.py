@@ -14,11 +14,13 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from durasim.architectures.base import HORIZON, Architecture, Run, World
-from durasim.architectures.services import (
-    ServiceError,
+from durasim.architectures.messaging import (
     ServiceTimeout,
-    build_services,
     call_service,
+)
+from durasim.architectures.operations import ServiceError
+from durasim.architectures.services import (
+    build_services,
     collect_state,
 )
 from durasim.engine.activity import activity_info

@@ -19,15 +19,19 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from durasim.architectures.base import Architecture, Run, World
-from durasim.architectures.services import (
-    ServiceError,
-    ServiceNode,
+from durasim.architectures.messaging import (
     ServiceTimeout,
-    apply_op,
-    collect_state,
     enable_replies,
     reply,
     request,
+)
+from durasim.architectures.operations import (
+    ServiceError,
+    apply_op,
+)
+from durasim.architectures.services import (
+    ServiceNode,
+    collect_state,
 )
 from durasim.faults import FaultPlan
 from durasim.injector import activity_instance

@@ -217,7 +217,7 @@ class WorkflowContext:
             timeout = check_seconds("wait_condition's timeout", timeout, positive=True)
         if predicate():
             return True
-        condition = instance.add_condition(predicate)
+        condition = instance.tasks.add_condition(predicate)
         if timeout is None:
             await condition
             return True
@@ -226,7 +226,7 @@ class WorkflowContext:
         if condition.done:
             timer.cancel()
             return True
-        instance.drop_condition(condition)
+        instance.tasks.drop_condition(condition)
         return False
 
     # -- messages from outside ------------------------------------------------------------

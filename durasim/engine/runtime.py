@@ -102,7 +102,8 @@ class WorkflowInstance:
         self.activity_definitions: dict[str, Any] = {}
         self.workflow_definitions: dict[str, WorkflowDefinition] = {}
         """The activities (and child workflows) this code called, by name."""
-        self._tasks = Tasks(self._task_ended)
+        self.tasks = Tasks(self._task_ended)
+        """The workflow's coroutines and the conditions they wait on."""
         self._main: Task | None = None
         self._args = list(args)
         self._unmatched: deque[Issued] = deque()
@@ -112,7 +113,6 @@ class WorkflowInstance:
         self._timers: dict[str, Issued] = {}
         self._matches: list[Match] = []
         self._task_failure: BaseException | None = None
-        self._conditions: list[tuple[Callable[[], bool], Future]] = []
         self._read_only: str | None = None
         self._cancel_delivered = False
 
@@ -163,8 +163,8 @@ class WorkflowInstance:
 
     def start_task(self, coro: Coroutine[Any, Any, Any]) -> Task:
         """Run another coroutine of this workflow (``ctx.gather``, handlers)."""
-        task = self._tasks.start(coro)
-        task.future.on_cancel = lambda: self._tasks.interrupt(
+        task = self.tasks.start(coro)
+        task.future.on_cancel = lambda: self.tasks.interrupt(
             task, CancelledError("the workflow was cancelled"))
         return task
 
@@ -184,44 +184,12 @@ class WorkflowInstance:
         finally:
             self._read_only = None
 
-    def add_condition(self, predicate: Callable[[], bool]) -> Future:
-        """A future resolved once ``predicate()`` holds (checked after every change)."""
-        future = Future()
-        self._conditions.append((predicate, future))
-        return future
-
-    def drop_condition(self, future: Future) -> None:
-        """Stop checking a condition nobody waits for any more."""
-        self._conditions = [c for c in self._conditions if c[1] is not future]
-
     def _deliver_cancel(self) -> None:
         """Raise CancelledError at the main coroutine's current await, once."""
         if (self.cancel_requested and not self._cancel_delivered and not self.finished
                 and self._main is not None):
             self._cancel_delivered = True
-            self._tasks.interrupt(self._main, CancelledError("the workflow was cancelled"))
-
-    def _check_conditions(self) -> bool:
-        satisfied = False
-        for predicate, future in list(self._conditions):
-            try:
-                holds = predicate()
-            except Exception as error:  # raised in the waiting code, as the SDK does
-                self.drop_condition(future)
-                future.resolve(error=error)
-                satisfied = True
-                continue
-            if holds:
-                self.drop_condition(future)
-                future.resolve()
-                satisfied = True
-        return satisfied
-
-    def _run_code(self) -> None:
-        """Run the workflow's coroutines until none can move and no condition changes."""
-        self._tasks.run()
-        while self._conditions and self._check_conditions():
-            self._tasks.run()
+            self.tasks.interrupt(self._main, CancelledError("the workflow was cancelled"))
 
     def patch(self, change_id: str, *, deprecated: bool) -> bool:
         """``ctx.patched``/``ctx.deprecate_patch``: take the new path? (Records a marker.)
@@ -253,7 +221,7 @@ class WorkflowInstance:
 
     def resume(self) -> Activation:
         """Run the code on after the worker settled local activities (same task)."""
-        self._run_code()
+        self.tasks.run()
         return self._activation(events=(), new=[i for i in self._new if not i.replayed],
                                 mismatch=None)
 
@@ -323,14 +291,14 @@ class WorkflowInstance:
                     f"{self.definition.name} with {self._args!r}, which does not fit its "
                     f"parameters: {error}", workflow_id=self.workflow_id, event_id=1,
                     recorded=repr(self._args), issued=self.definition.name) from None
-            self._main = self._tasks.start(coro)
-        self._run_code()  # first the code moves (and registers its handlers) ...
+            self._main = self.tasks.start(coro)
+        self.tasks.run()  # first the code moves (and registers its handlers) ...
         self._deliver_cancel()  # (a cancel that came before the code ever ran)
         if replaying:  # ... then updates of this task are delivered to them
             self.updates.replay(self._lookahead)
         else:
             self.updates.deliver(updates)
-        self._run_code()
+        self.tasks.run()
         return [issued for issued in self._new if not issued.replayed]
 
     def _task_ended(self, task: Task, value: Any, error: BaseException | None) -> None:
@@ -355,7 +323,7 @@ class WorkflowInstance:
             return
         self.finished = True
         self.issue(command)
-        self._tasks.stop()
+        self.tasks.stop()
 
     def _match(self, event: HistoryEvent) -> None:
         if not self._unmatched:

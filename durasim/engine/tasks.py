@@ -93,6 +93,33 @@ class Tasks:
     def __init__(self, on_exit: Callable[[Task, Any, BaseException | None], None]) -> None:
         self._ready: deque[Task] = deque()
         self._on_exit = on_exit
+        self._conditions: list[tuple[Callable[[], bool], Future]] = []
+
+    def add_condition(self, predicate: Callable[[], bool]) -> Future:
+        """A future resolved once ``predicate()`` holds (checked whenever tasks stop)."""
+        future = Future()
+        self._conditions.append((predicate, future))
+        return future
+
+    def drop_condition(self, future: Future) -> None:
+        """Stop checking a condition nobody waits for any more."""
+        self._conditions = [c for c in self._conditions if c[1] is not future]
+
+    def _check_conditions(self) -> bool:
+        satisfied = False
+        for predicate, future in list(self._conditions):
+            try:
+                holds = predicate()
+            except Exception as error:  # raised in the waiting code, as the SDK does
+                self.drop_condition(future)
+                future.resolve(error=error)
+                satisfied = True
+                continue
+            if holds:
+                self.drop_condition(future)
+                future.resolve()
+                satisfied = True
+        return satisfied
 
     def start(self, coro: Coroutine[Any, Any, Any]) -> Task:
         """Queue a new task; it first runs at the next :meth:`run`."""
@@ -101,6 +128,12 @@ class Tasks:
         return task
 
     def run(self) -> None:
+        """Run until no task can move and no awaited condition has changed."""
+        self._run_ready()
+        while self._conditions and self._check_conditions():
+            self._run_ready()
+
+    def _run_ready(self) -> None:
         """Step every ready task until each waits on an unresolved future or has ended."""
         ready = self._ready
         while ready:

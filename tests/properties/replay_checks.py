@@ -11,8 +11,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from durasim import EventType, History, HistoryEvent
-from durasim.engine import workflow_definition
+from durasim import History
+from durasim.engine import EventType, HistoryEvent, workflow_definition
 from durasim.engine.runtime import WorkflowInstance
 
 E = EventType

@@ -29,7 +29,7 @@ def tick(i: int) -> int:
 
 
 @workflow
-async def LongWriter(ctx: durasim.WorkflowContext, steps: int) -> int:
+async def LongWriter(ctx: durasim.engine.WorkflowContext, steps: int) -> int:
     """``steps`` activities in sequence; returns the sum of their results, n(n-1)."""
     total = 0
     for i in range(steps):

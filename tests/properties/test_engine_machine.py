@@ -27,8 +27,10 @@ from hypothesis.stateful import (
     rule,
 )
 
-from durasim import EngineCluster, History, Node, Replayer, Signal
+from durasim import History, Replayer, Signal
+from durasim.engine import EngineCluster
 from durasim.network import Message
+from durasim.node import Node
 from durasim.strategies import BuiltProgram, Program, build_workflow, seeds, workflow_programs
 from tests.properties import examples
 from tests.properties.replay_checks import check_history_shape

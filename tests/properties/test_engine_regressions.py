@@ -12,19 +12,10 @@ import json
 import pytest
 
 import durasim
-from durasim import (
-    Crash,
-    DurasimError,
-    EngineCluster,
-    EventType,
-    History,
-    HistoryFormatError,
-    Replayer,
-    Signal,
-    activity,
-    workflow,
-)
+from durasim import Crash, DurasimError, History, Replayer, Signal, activity, workflow
+from durasim.engine import EngineCluster, EventType
 from durasim.engine.definitions import WorkflowDefinition
+from durasim.errors import HistoryFormatError
 from tests.conftest import FIXTURES
 
 
@@ -34,19 +25,19 @@ def regression_step(n: int) -> int:
 
 
 @workflow
-async def RegressionChild(ctx: durasim.WorkflowContext) -> int:
+async def RegressionChild(ctx: durasim.engine.WorkflowContext) -> int:
     result: int = await ctx.activity(regression_step, 1)
     return result
 
 
 @workflow
-async def RegressionParent(ctx: durasim.WorkflowContext) -> int:
+async def RegressionParent(ctx: durasim.engine.WorkflowContext) -> int:
     result: int = await ctx.child(RegressionChild)
     return result
 
 
 @workflow
-async def RegressionTimersThenChild(ctx: durasim.WorkflowContext) -> list[int]:
+async def RegressionTimersThenChild(ctx: durasim.engine.WorkflowContext) -> list[int]:
     async def first() -> int:
         await ctx.sleep(60)
         result: int = await ctx.child(RegressionChild)
@@ -61,7 +52,7 @@ async def RegressionTimersThenChild(ctx: durasim.WorkflowContext) -> list[int]:
 
 
 @workflow
-async def RegressionSignalsAndChild(ctx: durasim.WorkflowContext) -> list[int]:
+async def RegressionSignalsAndChild(ctx: durasim.engine.WorkflowContext) -> list[int]:
     (a,) = await ctx.wait_signal("first")
     child: int = await ctx.child(RegressionChild)
     (b,) = await ctx.wait_signal("second")
@@ -69,13 +60,13 @@ async def RegressionSignalsAndChild(ctx: durasim.WorkflowContext) -> list[int]:
 
 
 @workflow
-async def RegressionWaitsForSignal(ctx: durasim.WorkflowContext) -> int:
+async def RegressionWaitsForSignal(ctx: durasim.engine.WorkflowContext) -> int:
     (value,) = await ctx.wait_signal("go")
     result: int = value
     return result
 
 
-def closing(run: durasim.WorkflowRun) -> str:
+def closing(run: durasim.engine.WorkflowRun) -> str:
     return f"{run} error={run.error} history={run.history.event_types()}"
 
 
@@ -190,7 +181,7 @@ def test_replaying_a_history_whose_input_does_not_fit_the_workflow() -> None:
     history = History.from_temporal_json(bad)
     assert history.events[0].event_type is EventType.WORKFLOW_EXECUTION_STARTED
 
-    async def money_transfer(ctx: durasim.WorkflowContext, amount: int) -> int:
+    async def money_transfer(ctx: durasim.engine.WorkflowContext, amount: int) -> int:
         return amount
 
     # attached by hand: a @workflow here would replace "MoneyTransfer" for other tests

@@ -23,8 +23,9 @@ import pytest
 from hypothesis import given, settings
 
 import tests.workflows.recorded
-from durasim import DurasimError, History, HistoryFormatError, Replayer
+from durasim import DurasimError, History, Replayer
 from durasim.cli import main
+from durasim.errors import HistoryFormatError
 from durasim.strategies import history_sources, temporal_histories
 from tests.conftest import FIXTURES, REPO
 from tests.properties import examples

@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 
 import durasim
-from durasim import ApplicationError, Crash, NondeterminismError, Replayer, workflow
+from durasim import ApplicationError, Crash, Replayer, workflow
 from durasim.engine.definitions import WorkflowDefinition
+from durasim.errors import NondeterminismError
 from tests.workflows import bank
 from tests.workflows.bank import (
     BankTransfer,
@@ -55,19 +56,19 @@ def mutant(base: str, change: str) -> Callable[[Callable[..., Any]], Callable[..
 # -- a richer bank transfer: a patch, a timer, a parallel group and a child workflow -------
 
 @workflow
-async def NotifyChild(ctx: durasim.WorkflowContext, account: str) -> str:
+async def NotifyChild(ctx: durasim.engine.WorkflowContext, account: str) -> str:
     result: str = await ctx.activity(notify, account)
     return result
 
 
 @workflow
-async def AuditChild(ctx: durasim.WorkflowContext, account: str) -> str:
+async def AuditChild(ctx: durasim.engine.WorkflowContext, account: str) -> str:
     result: str = await ctx.activity(notify, account)
     return result
 
 
 @workflow
-async def RichTransfer(ctx: durasim.WorkflowContext, source: str, target: str,
+async def RichTransfer(ctx: durasim.engine.WorkflowContext, source: str, target: str,
                        amount: int) -> str:
     """Validate, fraud check (added by a patch), a cooling-off hour, withdraw, ledger and
     deposit in parallel, then a child workflow notifies."""

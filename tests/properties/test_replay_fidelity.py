@@ -45,7 +45,7 @@ def program_plans(draw: st.DrawFn) -> FaultPlan:
     return FaultPlan([*plan, *failing])
 
 
-def check_replay(program: Program, plan: FaultPlan, seed: int) -> durasim.WorkflowRun:
+def check_replay(program: Program, plan: FaultPlan, seed: int) -> durasim.engine.WorkflowRun:
     """Run ``program`` under ``plan``; check its result and every history it recorded."""
     built = build_workflow(program)
     run = durasim.execute(built.workflow, faults=plan, seed=seed, requests=built.signals,

@@ -28,7 +28,8 @@ from pathlib import Path
 
 import pytest
 
-from durasim import EventType, History, Replayer, SQLiteStore
+from durasim import History, Replayer, SQLiteStore
+from durasim.engine import EventType
 from tests.conftest import REPO
 from tests.properties.replay_checks import check_history_shape
 from tests.properties.sqlite_kill_target import LongWriter

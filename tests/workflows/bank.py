@@ -82,7 +82,7 @@ def notify(account: str) -> str:
 
 
 @workflow
-async def BankTransfer(ctx: durasim.WorkflowContext, source: str, target: str,
+async def BankTransfer(ctx: durasim.engine.WorkflowContext, source: str, target: str,
                        amount: int) -> str:
     """1 validate, 2 fraud check, 3 withdraw, 4 ledger, 5 deposit, 6 notify."""
     await ctx.activity(validate, source, target, amount)

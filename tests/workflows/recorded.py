@@ -5,15 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import durasim
-from durasim import (
-    ActivityError,
-    ApplicationError,
-    RetryPolicy,
-    activity,
-    activity_info,
-    activity_sleep,
-    workflow,
-)
+from durasim import ActivityError, ApplicationError, RetryPolicy, activity, activity_info, workflow
+from durasim.engine import activity_sleep
 
 
 @activity
@@ -67,7 +60,7 @@ async def hang_then_succeed() -> str:
 
 
 @workflow
-async def Transfer(ctx: durasim.WorkflowContext, amount: int) -> str:
+async def Transfer(ctx: durasim.engine.WorkflowContext, amount: int) -> str:
     await ctx.activity(withdraw, "alice", amount, start_to_close=5)
     await ctx.activity(deposit, "bob", amount, start_to_close=5)
     await ctx.activity(notify, "bob", start_to_close=5)
@@ -75,7 +68,7 @@ async def Transfer(ctx: durasim.WorkflowContext, amount: int) -> str:
 
 
 @workflow
-async def TransferWithTimer(ctx: durasim.WorkflowContext, amount: int) -> str:
+async def TransferWithTimer(ctx: durasim.engine.WorkflowContext, amount: int) -> str:
     await ctx.sleep(2)
     await ctx.activity(withdraw, "alice", amount, start_to_close=5)
     await ctx.activity(deposit, "bob", amount, start_to_close=5)
@@ -83,21 +76,21 @@ async def TransferWithTimer(ctx: durasim.WorkflowContext, amount: int) -> str:
 
 
 @workflow
-async def RetryThenSuccess(ctx: durasim.WorkflowContext) -> str:
+async def RetryThenSuccess(ctx: durasim.engine.WorkflowContext) -> str:
     result: str = await ctx.activity(flaky, start_to_close=5,
                                      retry=RetryPolicy(initial_interval=1, maximum_attempts=5))
     return result
 
 
 @workflow
-async def RetryExhausted(ctx: durasim.WorkflowContext) -> str:
+async def RetryExhausted(ctx: durasim.engine.WorkflowContext) -> str:
     result: str = await ctx.activity(flaky, start_to_close=5,
                                      retry=RetryPolicy(initial_interval=1, maximum_attempts=2))
     return result
 
 
 @workflow
-async def SagaTransfer(ctx: durasim.WorkflowContext, amount: int) -> str:
+async def SagaTransfer(ctx: durasim.engine.WorkflowContext, amount: int) -> str:
     await ctx.activity(withdraw, "alice", amount, start_to_close=5)
     try:
         await ctx.activity(deposit, "carol", amount, start_to_close=5)
@@ -108,20 +101,20 @@ async def SagaTransfer(ctx: durasim.WorkflowContext, amount: int) -> str:
 
 
 @workflow
-async def Approval(ctx: durasim.WorkflowContext, amount: int) -> str:
+async def Approval(ctx: durasim.engine.WorkflowContext, amount: int) -> str:
     (approver,) = await ctx.wait_signal("approve")
     await ctx.activity(withdraw, "alice", amount, start_to_close=5)
     return str(approver)
 
 
 @workflow
-async def PayEmployee(ctx: durasim.WorkflowContext, i: int) -> int:
+async def PayEmployee(ctx: durasim.engine.WorkflowContext, i: int) -> int:
     paid: int = await ctx.activity(pay, i, start_to_close=5)
     return paid
 
 
 @workflow
-async def Payroll(ctx: durasim.WorkflowContext, n: int) -> int:
+async def Payroll(ctx: durasim.engine.WorkflowContext, n: int) -> int:
     total = 0
     for i in range(1, n + 1):
         total += await ctx.child(PayEmployee, i, id=f"parent_child-employee-{i}")
@@ -129,7 +122,7 @@ async def Payroll(ctx: durasim.WorkflowContext, n: int) -> int:
 
 
 @workflow
-async def Counter(ctx: durasim.WorkflowContext, n: int) -> Any:
+async def Counter(ctx: durasim.engine.WorkflowContext, n: int) -> Any:
     if n < 2:
         await ctx.activity(tick, n, start_to_close=5)
         ctx.continue_as_new(n + 1)
@@ -137,14 +130,14 @@ async def Counter(ctx: durasim.WorkflowContext, n: int) -> Any:
 
 
 @workflow
-async def ActivityTimeoutRetry(ctx: durasim.WorkflowContext) -> str:
+async def ActivityTimeoutRetry(ctx: durasim.engine.WorkflowContext) -> str:
     result: str = await ctx.activity(hang_then_succeed, start_to_close=5,
                                      retry=RetryPolicy(initial_interval=1, maximum_attempts=5))
     return result
 
 
 @workflow
-async def MoneyTransfer(ctx: durasim.WorkflowContext, amount: int) -> Any:
+async def MoneyTransfer(ctx: durasim.engine.WorkflowContext, amount: int) -> Any:
     """The shared fixture money_transfer.json: debit, credit, notify; returns credit's."""
     await ctx.activity(debit, "alice", amount, start_to_close=5)
     credited = await ctx.activity(credit, "bob", amount, start_to_close=5)
@@ -153,7 +146,7 @@ async def MoneyTransfer(ctx: durasim.WorkflowContext, amount: int) -> Any:
 
 
 @workflow
-async def DelayedTransfer(ctx: durasim.WorkflowContext, amount: int) -> Any:
+async def DelayedTransfer(ctx: durasim.engine.WorkflowContext, amount: int) -> Any:
     """The shared fixture delayed_transfer.json: sleep 3 s, debit, credit."""
     await ctx.sleep(3)
     await ctx.activity(debit, "alice", amount, start_to_close=5)

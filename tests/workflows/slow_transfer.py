@@ -21,7 +21,7 @@ def slow_step(name: str) -> str:
 
 
 @workflow
-async def SlowTransfer(ctx: durasim.WorkflowContext) -> str:
+async def SlowTransfer(ctx: durasim.engine.WorkflowContext) -> str:
     for name in ("validate", "fraud_check", "withdraw", "record_ledger", "deposit", "notify"):
         await ctx.activity(slow_step, name)
     return "done"

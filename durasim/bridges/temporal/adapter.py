@@ -324,7 +324,7 @@ class _DurasimWorkflow:
 
 
 class _RealClock:
-    """Stands in for the simulation in ``durasim.activity_sleep``: real seconds on Temporal."""
+    """Stands in for the simulation in ``activity_sleep``: real seconds on Temporal."""
 
     def timeout(self, seconds: float) -> Coroutine[Any, Any, None]:
         return asyncio.sleep(seconds)

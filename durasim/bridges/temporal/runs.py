@@ -48,7 +48,7 @@ _FIRST_TASK_POLL = 0.05
 
 @dataclass
 class TemporalRun:
-    """What happened to one workflow on real Temporal, shaped like :class:`durasim.WorkflowRun`.
+    """What happened to one workflow on real Temporal, shaped like a ``WorkflowRun``.
 
     ``status`` is "completed", "failed" or "running" (it did not finish within the
     timeout; it was then terminated so nothing is left behind, and ``history`` is what it
