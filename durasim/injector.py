@@ -101,7 +101,7 @@ class FaultInjector:
             else:
                 self.sim.schedule(fault.restart_after, node.restart, kind="restart")
 
-    def activity_fails(self, name: str, instance: str | int) -> bool:
+    def activity_fails(self, name: str, instance: str) -> bool:
         """Does this call of activity ``name`` fail? The one place ``FailActivity`` is decided.
 
         ``FailActivity(name, attempts)`` means the first ``attempts`` calls of each
@@ -112,14 +112,11 @@ class FaultInjector:
             name: the activity (the business step's name).
             instance: one activity of one process: the engine passes its idempotency key
                 ``"<workflow id>/<activity id>"``, the services the business reference and
-                step (:func:`activity_instance`). An ``int`` is the engine's attempt number
-                (the older calling convention, answered the same way until it switches).
+                step (:func:`activity_instance`).
         """
         attempts = self._fail_activity.get(name, 0)
         if not attempts:
             return False
-        if isinstance(instance, int):
-            return instance <= attempts
         calls = self._calls[name, instance] = self._calls.get((name, instance), 0) + 1
         return calls <= attempts
 

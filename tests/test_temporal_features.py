@@ -143,3 +143,18 @@ def test_cancellation_ends_canceled_after_cleanup() -> None:
     run = durasim.execute(wf.OrderWorkflow, "order-42", requests=[Cancel(at=1.0)])
     assert run.status == "canceled"
     assert run.activity_calls == {"release_stock": 1}
+
+
+def test_activity_task_started_carries_the_time_the_attempt_started() -> None:
+    """Issue 11.4: recorded heartbeat.json (slow_transfer(3.0)) shows ActivityTaskStarted at
+    0.029 s, when the attempt started, and ActivityTaskCompleted at 3.053 s."""
+    real = History.from_temporal_json(FIXTURES / "recorded" / "heartbeat.json")
+    run = durasim.execute(wf.LongActivity, 3.0)
+    assert run.history.event_types() == real.event_types()
+    for history in (run.history, real):
+        by_type = {e.event_type.value: e for e in history}
+        scheduled, started, completed = (by_type[f"ActivityTask{k}"]
+                                         for k in ("Scheduled", "Started", "Completed"))
+        assert started.time - scheduled.time < 0.5  # started right away, not at the end
+        assert completed.time - started.time >= 3.0  # the whole three-second call
+    assert run.result == real.events[-1].attributes["result"]

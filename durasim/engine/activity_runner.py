@@ -144,7 +144,7 @@ class ActivityRunner:
         worker.step_fault(step, name, "before_effect")
         injector = worker.injector
         if (worker.executes_effects and injector is not None
-                and injector.activity_fails(name, info.attempt)):
+                and injector.activity_fails(name, info.idempotency_key)):
             raise ApplicationError(f"injected failure of {name} (attempt {info.attempt})",
                                    "InjectedFailure")
         self.calls[name] = self.calls.get(name, 0) + 1

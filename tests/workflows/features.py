@@ -210,3 +210,19 @@ async def BestQuoteWorkflow(ctx: Any) -> dict[str, Any]:
     quotes = await ctx.gather(ctx.activity(fetch_quote, "north"),
                               ctx.activity(fetch_quote, "south"))
     return min(quotes, key=lambda quote: quote["rate"])
+
+
+@activity
+async def slow_transfer(seconds: float) -> str:
+    """The recorded LongActivity's activity: heartbeats every 0.5 s for ``seconds``."""
+    for _ in range(int(seconds / 0.5)):
+        await activity_sleep(0.5)
+        heartbeat()
+    return f"done after {seconds} s"
+
+
+@workflow(name="LongActivity")
+async def LongActivity(ctx: Any, seconds: float) -> str:
+    result: str = await ctx.activity(slow_transfer, seconds, start_to_close=5,
+                                     heartbeat_timeout=2)
+    return result
