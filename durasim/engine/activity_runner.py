@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from durasim.core import Event
+from durasim.core import Event, NodeCrashed
 from durasim.engine.activity import CURRENT_ACTIVITY, ActivityInfo, ActivityScope
 from durasim.engine.definitions import ActivityDefinition
 from durasim.engine.failures import ApplicationError, safe_text
@@ -124,7 +124,10 @@ class ActivityRunner:
         except ApplicationError as error:
             return None, make_failure(error.message, error.type,
                                       non_retryable=error.non_retryable)
-        except Exception as error:  # any other bug in an activity is retryable, as in Temporal
+        except NodeCrashed:
+            raise  # the machine died under the activity: nobody reports anything
+        except BaseException as error:  # any other error is retryable, as in Temporal; even
+            # SystemExit or KeyboardInterrupt from an activity fails only that attempt
             return None, make_failure(safe_text(error), type(error).__name__)
 
     async def execute(self, info: ActivityInfo, args: list[Any]) -> Any:

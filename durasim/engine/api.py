@@ -46,7 +46,8 @@ package's front door registers durasim.viz's viewer here; without one, show() pr
 class WorkflowRun:
     """What happened to one workflow: status, result, histories and the trace.
 
-    ``status`` is "completed", "failed", "canceled", "running" (it never finished:
+    ``status`` is "completed", "failed", "canceled", "terminated" (it went past one of
+    durasim's limits, see :mod:`~durasim.engine.limits`), "running" (it never finished:
     waiting for a signal that never came, out of time, or its code keeps failing — then
     ``error`` is a :class:`~durasim.errors.WorkflowTaskError`) or "nondeterministic" (a
     replay mismatch stopped it; see ``error``).
@@ -193,6 +194,9 @@ class EngineCluster:
                                        f"{(failure or {}).get('message')}")
             elif closing.event_type is EventType.WORKFLOW_EXECUTION_CANCELED:
                 status = "canceled"
+            elif closing.event_type is EventType.WORKFLOW_EXECUTION_TERMINATED:
+                status = "terminated"
+                error = WorkflowFailed(str(closing.attributes.get("reason", "terminated")))
         mine = [e for e in self.worker.errors if e.workflow_id == workflow_id]
         if mine and status == "running":
             status, error = "nondeterministic", mine[-1]

@@ -301,6 +301,20 @@ class ContinueAsNew(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class TerminateWorkflow(Command):
+    """Not a command workflow code issues: the server ends a run that went past one of
+    durasim's limits (see :mod:`~durasim.engine.limits`), saying why."""
+
+    name: ClassVar[str] = "TerminateWorkflowExecution"
+    event_type: ClassVar[EventType] = E.WORKFLOW_EXECUTION_TERMINATED
+    closes_workflow: ClassVar[bool] = True
+    reason: str
+
+    def attributes(self) -> dict[str, Any]:
+        return {"reason": self.reason, "identity": "durasim-server"}
+
+
+@dataclass(frozen=True, slots=True)
 class AcceptUpdate(Command):
     """Accept update ``update_id`` (its validator passed): its handler runs from here."""
 

@@ -27,6 +27,7 @@ from durasim.engine.activation import (
     waiting_frames,
 )
 from durasim.engine.commands import COMMAND_EVENTS, Command, describe_event
+from durasim.engine.deadlock import DeadlockError, watched
 from durasim.engine.definitions import WorkflowDefinition
 from durasim.engine.failures import (
     ActivityError,
@@ -221,7 +222,7 @@ class WorkflowInstance:
 
     def resume(self) -> Activation:
         """Run the code on after the worker settled local activities (same task)."""
-        self.tasks.run()
+        self._run_code()
         return self._activation(events=(), new=[i for i in self._new if not i.replayed],
                                 mismatch=None)
 
@@ -256,6 +257,9 @@ class WorkflowInstance:
                     # a task that failed or timed out produced nothing: its inputs carry over
                 elif t in COMMAND_EVENTS:
                     self._match(event)
+                elif t is E.WORKFLOW_EXECUTION_TERMINATED:  # ended from outside: whatever
+                    self._unmatched.clear()  # the code was asking for, it gets no more
+                    self.finished = True
                 elif t is not E.WORKFLOW_TASK_COMPLETED:
                     self._check_all_matched(event)
                     self._resolve(event)
@@ -292,14 +296,22 @@ class WorkflowInstance:
                     f"parameters: {error}", workflow_id=self.workflow_id, event_id=1,
                     recorded=repr(self._args), issued=self.definition.name) from None
             self._main = self.tasks.start(coro)
-        self.tasks.run()  # first the code moves (and registers its handlers) ...
+        self._run_code()  # first the code moves (and registers its handlers) ...
         self._deliver_cancel()  # (a cancel that came before the code ever ran)
         if replaying:  # ... then updates of this task are delivered to them
             self.updates.replay(self._lookahead)
         else:
             self.updates.deliver(updates)
-        self.tasks.run()
+        self._run_code()
         return [issued for issued in self._new if not issued.replayed]
+
+    def _run_code(self) -> None:
+        """Run the code until it waits; code that never yields is stopped (TMPRL1101)."""
+        try:
+            with watched():
+                self.tasks.run()
+        except DeadlockError as error:  # raised in engine code, just as the code yielded
+            self.fail_task(error)
 
     def _task_ended(self, task: Task, value: Any, error: BaseException | None) -> None:
         """A coroutine returned or raised: settle its future, or end the workflow."""
@@ -384,7 +396,10 @@ class WorkflowInstance:
             issued = self._by_event.get(a["initiatedEventId"])
             command = issued.command if issued is not None else None
             child_id = command.workflow_id if isinstance(command, C.StartChild) else "?"
-            cause = application_error(a.get("failure") or {"message": "could not start"})
+            failure = a.get("failure") or {"message": "could not start"}
+            while isinstance(failure.get("cause"), dict):  # what failed, not who passed it on
+                failure = failure["cause"]
+            cause = application_error(failure)
             self._resolve_command(a["initiatedEventId"], error=ChildWorkflowError(
                 f"child workflow {child_id} failed: {cause.message}", workflow_id=child_id,
                 cause=cause))
@@ -416,10 +431,8 @@ class WorkflowInstance:
         main = self._main
         if main is None or self.finished:
             return ()
-        if self.frames_source is not None:
-            return tuple(frame for coro in self.frames_source()
-                         for frame in waiting_frames(coro))
-        return waiting_frames(main.coro)
+        coros = self.frames_source() if self.frames_source is not None else [main.coro]
+        return tuple(frame for coro in coros for frame in waiting_frames(coro))
 
     def uuid(self) -> str:
         """A uuid4-shaped id from the run's deterministic RNG."""

@@ -29,7 +29,8 @@ from durasim.engine.execution import (
     child_started_spec,
     wt_scheduled_spec,
 )
-from durasim.engine.history import EventType, HistoryEvent
+from durasim.engine.history import EventType, HistoryEvent, make_failure
+from durasim.engine.limits import MAX_CHILD_DEPTH, too_deep
 from durasim.engine.recovery import recover
 from durasim.engine.requests import ClientRequests, signaled_spec
 from durasim.engine.store import HistoryStore, RunRecord
@@ -272,7 +273,20 @@ class Server:
 
     # -- children -------------------------------------------------------------------------
     def start_child(self, ex: Execution, initiated_id: int, a: dict[str, Any]) -> None:
-        """Create a child's run and tell its parent it started."""
+        """Create a child's run and tell its parent it started (or, past the nesting
+        limit, that it could not be started)."""
+        depth, parent = 1, ex.record.parent
+        while parent is not None and depth <= MAX_CHILD_DEPTH:
+            depth += 1
+            runs = self.store.runs(parent["workflow_id"])
+            parent = next((r.parent for r in runs if r.run_id == parent["run_id"]), None)
+        if depth > MAX_CHILD_DEPTH:
+            self.wake(ex, [(E.START_CHILD_WORKFLOW_EXECUTION_FAILED, {
+                "initiatedEventId": initiated_id, "workflowId": a["workflowId"],
+                "workflowType": a["workflowType"], "namespace": "default",
+                "cause": "START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_UNSPECIFIED",
+                "failure": make_failure(too_deep(a["workflowId"]))})])
+            return
         child = self.start_workflow(a["workflowId"], a["workflowType"], a.get("input", []),
                                     parent={"workflow_id": ex.record.workflow_id,
                                             "run_id": ex.record.run_id,
@@ -321,8 +335,10 @@ class Server:
             self.wake(ex, [(E.CHILD_WORKFLOW_EXECUTION_COMPLETED,
                             {**common, "result": closing.attributes.get("result")})])
         else:
+            failure = closing.attributes.get("failure") or make_failure(
+                str(closing.attributes.get("reason", "the child workflow was terminated")))
             self.wake(ex, [(E.CHILD_WORKFLOW_EXECUTION_FAILED,
-                            {**common, "failure": closing.attributes.get("failure"),
+                            {**common, "failure": failure,
                              "retryState": "RETRY_STATE_RETRY_POLICY_NOT_SET"})])
 
     # -- timers -------------------------------------------------------------------------

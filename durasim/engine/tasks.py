@@ -14,6 +14,7 @@ from collections.abc import Callable, Coroutine, Generator
 from functools import partial
 from typing import Any
 
+from durasim.core import NodeCrashed
 from durasim.errors import DurasimError
 
 
@@ -153,7 +154,9 @@ class Tasks:
             except RuntimeError as exc:
                 self._on_exit(task, None, _foreign(None) if _asyncio_outside_loop(exc) else exc)
                 continue
-            except BaseException as exc:
+            except NodeCrashed:
+                raise  # the worker's machine died: nothing of the workflow runs on
+            except BaseException as exc:  # even SystemExit: a failure of the workflow code
                 self._on_exit(task, None, exc)
                 continue
             if not isinstance(awaited, Future):

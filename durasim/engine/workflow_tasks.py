@@ -36,6 +36,7 @@ from durasim.engine.execution import (
     wt_scheduled_spec,
 )
 from durasim.engine.history import EventType, HistoryEvent
+from durasim.engine.limits import MAX_RUNS, too_many_runs
 from durasim.network import Message
 
 if TYPE_CHECKING:
@@ -65,7 +66,8 @@ _SERVER_DEFAULTS: dict[type[C.Command], dict[str, Any]] = {
 """Attributes the real server fills in on command events (0 s means "no timeout"); the
 command's own attributes win over these."""
 _STATUS_AFTER = {C.CompleteWorkflow: "completed", C.FailWorkflow: "failed",
-                 C.CancelWorkflow: "canceled", C.ContinueAsNew: "continued"}
+                 C.CancelWorkflow: "canceled", C.ContinueAsNew: "continued",
+                 C.TerminateWorkflow: "terminated"}
 
 
 def task_timeout(attempt: int) -> float:
@@ -233,6 +235,10 @@ class WorkflowTasks:
             if command.closes_workflow:
                 closing = command
                 break
+        if (isinstance(closing, C.ContinueAsNew)
+                and len(server.store.runs(ex.record.workflow_id)) >= MAX_RUNS):
+            closing = C.TerminateWorkflow(too_many_runs(ex.record.workflow_id))
+            specs[-1] = (closing.event_type, closing.attributes())
         next_run = server.new_run_id() if isinstance(closing, C.ContinueAsNew) else None
         if next_run:
             specs[-1][1]["newExecutionRunId"] = next_run

@@ -1,0 +1,95 @@
+"""The deadlock detector: workflow code that never yields is stopped, not waited for.
+
+Workflow code runs between two awaits without the simulation's clock moving, so a loop
+that never reaches an ``await`` would hang the whole simulation (and the notebook). As
+Temporal's SDKs do, a watchdog gives each activation :data:`DEADLOCK_SECONDS` of real
+time; past that, :class:`DeadlockError` is raised in the workflow code's thread at its
+current line, and the workflow task fails with Temporal's ``[TMPRL1101]`` message.
+
+This is the one place durasim reads a real clock, and it only ever decides whether code
+that never yields gets interrupted: a run whose code yields is unaffected and stays
+deterministic.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from durasim.errors import DurasimError
+
+DEADLOCK_SECONDS = 2.0
+"""Real seconds workflow code may run without yielding (Temporal's default)."""
+CHECK_EVERY = 0.25
+"""Real seconds between the watchdog's looks."""
+
+
+class DeadlockError(DurasimError):
+    """Workflow code ran too long without yielding (an endless loop, a blocking call)."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or (
+            f"[TMPRL1101] Potential deadlock detected: workflow didn't yield within "
+            f"{DEADLOCK_SECONDS:g} second(s); workflow code must await a ctx call (and "
+            "never loop or block) between two steps"))
+
+
+class _Watchdog:
+    """One thread that interrupts the activation it is watching when its time is up.
+
+    Arming is a single assignment (it happens at every activation, so it must cost next
+    to nothing); the thread looks a few times a second. Firing and disarming share a lock,
+    so an interruption decided just as the activation ended is withdrawn, never delivered
+    to unrelated code.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._watching: tuple[int, int, float, float] | None = None
+        self._generation = 0
+        self._fired = 0
+        self._thread: threading.Thread | None = None
+
+    def arm(self, seconds: float) -> int:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._watch, name="durasim-deadlock",
+                                            daemon=True)
+            self._thread.start()
+        self._generation += 1
+        self._watching = (self._generation, threading.get_ident(), time.monotonic(), seconds)
+        return self._generation
+
+    def disarm(self, generation: int) -> None:
+        with self._lock:
+            self._watching = None
+            if self._fired == generation:  # too late to matter: NULL clears it
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                    ctypes.c_ulong(threading.get_ident()), None)
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(CHECK_EVERY)
+            watching = self._watching
+            if watching is None or time.monotonic() - watching[2] < watching[3]:
+                continue
+            with self._lock:
+                if self._watching is watching:
+                    self._fired = watching[0]
+                    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                        ctypes.c_ulong(watching[1]), ctypes.py_object(DeadlockError))
+
+
+_WATCHDOG = _Watchdog()
+
+
+@contextmanager
+def watched(seconds: float = DEADLOCK_SECONDS) -> Iterator[None]:
+    """Run one activation of workflow code under the watchdog."""
+    generation = _WATCHDOG.arm(seconds)
+    try:
+        yield
+    finally:
+        _WATCHDOG.disarm(generation)
