@@ -10,6 +10,9 @@ child recursion stop at a documented limit with a sentence that names it.
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -64,6 +67,37 @@ def test_a_workflow_that_never_yields_is_stopped_as_a_deadlock() -> None:
     failed = run.history.events[-1]
     assert failed.event_type.value == "WorkflowTaskFailed"
     assert "TMPRL1101" in failed.attributes["failure"]["message"]
+
+
+AFTER_A_DEADLOCK = """
+import sys
+import durasim
+from tests.adversarial.test_workflow_misbehaviour import Spins
+durasim.execute(Spins)
+seen = []
+def tracer(frame, event, arg):
+    seen.append(event)
+    return tracer
+def traced():
+    return 1
+sys.settrace(tracer)
+traced()
+sys.settrace(None)
+print("traced", len(seen))
+for _ in range(3):
+    assert durasim.execute(Spins).status == "running"
+print("three more deadlocks stopped")
+"""
+
+
+def test_the_interpreter_is_sound_after_a_deadlock() -> None:
+    """The watchdog's interruption leaves nothing behind: tracing (coverage, hypothesis's
+    explain phase) still works and later deadlocks are stopped the same way. Run in a
+    child process, so a regression fails this test instead of hanging the suite."""
+    done = subprocess.run([sys.executable, "-c", AFTER_A_DEADLOCK], capture_output=True,
+                          text=True, timeout=60, cwd=Path(__file__).parents[2])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "traced 3" in done.stdout and "three more deadlocks stopped" in done.stdout
 
 
 @pytest.mark.parametrize("error", [SystemExit(3), KeyboardInterrupt(), Unprintable()],
