@@ -20,6 +20,7 @@ import os
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,8 @@ from durasim.strategies import fault_plans
 OPTIONS = {"idempotent_activities": True}
 
 
-def _counts(rows: list[dict[str, Any]], *keys: str) -> Counter[tuple[Any, ...]]:
-    return Counter(tuple(row[k] for k in keys) for row in rows)
+def _counts(rows: Sequence[Any], *keys: str) -> Counter[tuple[Any, ...]]:
+    return Counter(tuple(getattr(row, k) for k in keys) for row in rows)
 
 
 def check(plan: FaultPlan, sim_seed: int) -> None:
@@ -51,8 +52,8 @@ def check(plan: FaultPlan, sim_seed: int) -> None:
     assert sum(result.balances.values()) == result.scenario.total_money
     for table, keys in (("effects", ("service", "ref", "name")),
                         ("postings", ("account", "delta"))):
-        assert (_counts(result.state[table], *keys)
-                == _counts(baseline.state[table], *keys)), plan
+        assert (_counts(getattr(result.state, table), *keys)
+                == _counts(getattr(baseline.state, table), *keys)), plan
     assert result.checks.ok, plan
 
 

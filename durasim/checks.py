@@ -1,7 +1,8 @@
 """The invariants every run is judged by, each with a sentence a student understands.
 
-The same four questions are asked of every architecture, from the same data (final
-balances, the ``effects`` and ``postings`` rows of every database, what is still pending):
+The same four questions are asked of every architecture, from the same data, the run's
+:class:`~durasim.architectures.state.RunState` (final balances, the ``effects`` and
+``postings`` rows of every database, what is still pending):
 
 * is money conserved (counting money that is visibly on its way)?
 * was each business process applied exactly once, or not at all?
@@ -16,7 +17,7 @@ sits.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from durasim.money import money
 from durasim.verdict import CheckReport, CheckResult
@@ -46,7 +47,7 @@ def _and(items: list[str]) -> str:
 
 def _deltas(run: Run) -> dict[str, int]:
     initial = run.scenario.accounts
-    final = run.state.get("balances", {})
+    final = run.state.balances
     return {a: final.get(a, initial.get(a, 0)) - initial.get(a, 0)
             for a in dict.fromkeys([*initial, *final])}
 
@@ -105,20 +106,18 @@ def _effect_counts(run: Run, scenario: Scenario) -> dict[str, Counter[str]]:
     effect_steps = {s.name for s in scenario.steps if s.effect}
     undoes = {s.name: s.compensates for s in scenario.compensations if s.compensates}
     counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for row in run.state.get("effects", []):
-        name = row["name"]
-        if name in effect_steps:
-            counts[row["ref"]][name] += 1
-        elif name in undoes:
-            counts[row["ref"]][undoes[name]] -= 1
+    for effect in run.state.effects:
+        if effect.name in effect_steps:
+            counts[effect.ref][effect.name] += 1
+        elif effect.name in undoes:
+            counts[effect.ref][undoes[effect.name]] -= 1
     return counts
 
 
 def _accounts_of(run: Run, ref: str, name: str) -> list[str]:
-    ids = {(r["service"], r["id"]) for r in run.state.get("effects", [])
-           if r["ref"] == ref and r["name"] == name}
-    moves = [p for p in run.state.get("postings", []) if (p["service"], p["effect_id"]) in ids]
-    return list(dict.fromkeys(f"{p['account']} {'credited' if p['delta'] > 0 else 'debited'}"
+    ids = {(e.service, e.id) for e in run.state.effects if e.ref == ref and e.name == name}
+    moves = [p for p in run.state.postings if (p.service, p.effect_id) in ids]
+    return list(dict.fromkeys(f"{p.account} {'credited' if p.delta > 0 else 'debited'}"
                               for p in moves))
 
 
@@ -128,21 +127,20 @@ def exactly_once(run: Run, baseline: Run | None = None) -> CheckResult:
     counts = _effect_counts(run, scenario)
     expected = _effect_counts(baseline, scenario) if baseline is not None else {}
     undo_steps = {s.name for s in scenario.compensations}
-    reverted = {(r["ref"], scenario.step(r["name"]).compensates) for r in run.state.get(
-        "effects", []) if r["name"] in undo_steps}
-    compensated = {r["ref"] for r in run.state.get("effects", []) if r["name"] in undo_steps}
-    pending = {p["ref"]: p for p in run.state.get("pending", [])}
+    reverted = {(e.ref, scenario.step(e.name).compensates) for e in run.state.effects
+                if e.name in undo_steps}
+    compensated = {e.ref for e in run.state.effects if e.name in undo_steps}
+    pending = {p.ref: p for p in run.state.pending}
     problems, fine = [], []
     order = [s.name for s in scenario.steps]
     effect_steps = {s.name for s in scenario.steps if s.effect}
-    refused = {r["ref"]: r for r in run.state.get("rejections", [])}
+    refused = {r.ref: r for r in run.state.rejections}
     # Every ref is expected to have the same effect steps: those that ran (or were refused)
     # for any ref, here or without the faults.
     family = {n for c in [*counts.values(), *expected.values()] for n in c}
     for other in (run, baseline):
         if other is not None:
-            family |= {r["name"] for r in other.state.get("rejections", [])
-                       if r["name"] in effect_steps}
+            family |= {r.name for r in other.state.rejections if r.name in effect_steps}
     names = sorted(family, key=order.index)
     for ref in sorted(set(counts) | set(expected)):
         applied = counts.get(ref, Counter())
@@ -166,9 +164,9 @@ def exactly_once(run: Run, baseline: Run | None = None) -> CheckResult:
                     if undone else []) + ([f"{_and(never)} never did"] if never else [])
             text = f"{noun} {ref} was half applied: {_and(done)} ran but {' and '.join(gaps)}"
             if ref in pending:
-                text += f" (what is left is {pending[ref]['where']})"
+                text += f" (what is left is {pending[ref].where})"
             elif ref in refused:
-                text += f" ({refused[ref]['name']} was refused and " + (
+                text += f" ({refused[ref].name} was refused and " + (
                     "the compensations did not finish)" if undo_steps
                     else "nothing undid the rest)")
             problems.append(text)
@@ -203,11 +201,11 @@ def nothing_stuck(run: Run) -> CheckResult:
     When something is stuck and a node never came back, the sentence says so: that is
     usually the reason.
     """
-    pending = run.state.get("pending", [])
+    pending = run.state.pending
     if not pending:
         return CheckResult("nothing_stuck", True,
                            "Nothing is stuck: no message or task is left waiting anywhere.")
-    parts = [f"{p['what']} is {p['where']}" for p in pending]
+    parts = [f"{p.what} is {p.where}" for p in pending]
     down = [f"{node} crashed at {time:g} s and never came back"
             for node, time in down_at_end(run).items()]
     reason = f", because {_and(down)}" if down else ""
@@ -240,18 +238,18 @@ def same_outcome(run: Run, baseline: Run | None = None) -> CheckResult:
 
 def caller_informed(run: Run) -> CheckResult | None:
     """The caller who waited for an answer got one (None when nobody waits)."""
-    caller: dict[str, Any] | None = run.state.get("caller")
+    caller = run.state.caller
     if caller is None:
         return None
     noun, ref = run.scenario.noun, run.scenario.key
-    tries = caller.get("attempts", 1)
-    if caller.get("answered"):
-        answer = caller.get("reply") or {}
+    tries = caller.attempts
+    if caller.answered:
+        answer = caller.reply or {}
         said = "it worked" if answer.get("ok") else f"it failed ({answer.get('error', '')})"
         return CheckResult("caller_informed", True,
                            f"The caller got an answer after {tries} attempt"
                            f"{'s' if tries != 1 else ''}: {said}.")
-    truth = ("it did: the database committed it" if caller.get("applied")
+    truth = ("it did: the database committed it" if caller.applied
              else "it did not: nothing was committed")
     return CheckResult("caller_informed", False,
                        f"The caller never got an answer ({tries} attempt"

@@ -10,7 +10,8 @@ an outbox, a workflow) count; the rest is destroyed (or, if the accounts hold mo
 they started with, created). Before the end, nobody can know yet: money out of the
 accounts is just that, and only money already created is called so.
 
-Balances at an instant come from the databases' ``postings`` timed by the trace:
+Balances at an instant come from the databases' postings (the run's
+:class:`~durasim.architectures.state.RunState`) timed by the trace:
 a posting row says which effect moved the money but not when; the trace's ``effect``
 records say when each step's effects committed on each node, in order, so the k-th
 effect of step s on node n is the k-th effect row of (n, s).
@@ -21,6 +22,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from durasim.architectures.state import Posting, RunState
 
 if TYPE_CHECKING:
     from durasim.architectures.base import Run
@@ -81,14 +84,14 @@ def movements(run: Run) -> list[Movement]:
         TypeError: ``run`` is not a Run from ``durasim.run`` (it has no databases).
     """
     state = getattr(run, "state", None)
-    if not isinstance(state, dict) or "balances" not in state:
+    if not isinstance(state, RunState):
         raise TypeError("balances need a Run from durasim.run(...), which reads the bank's "
                         f"databases; got {type(run).__name__}")
-    effects = {(e.get("service"), e.get("id")): e for e in state.get("effects", [])}
-    groups: dict[tuple[Any, Any], list[dict[str, Any]]] = defaultdict(list)
-    for posting in state.get("postings", []):
-        effect = effects.get((posting.get("service"), posting.get("effect_id")), {})
-        groups[(posting.get("service"), effect.get("step"))].append(posting)
+    step_of = {(e.service, e.id): e.step for e in state.effects}
+    groups: dict[tuple[str, int | None], list[Posting]] = defaultdict(list)
+    for posting in state.postings:
+        groups[(posting.service, step_of.get((posting.service, posting.effect_id)))].append(
+            posting)
     when: dict[tuple[Any, Any], list[float]] = defaultdict(list)
     events = run.trace.filter(semantic=True)
     for event in events:
@@ -97,13 +100,12 @@ def movements(run: Run) -> list[Movement]:
     end = events[-1].time if events else 0.0
     found = []
     for key, postings in groups.items():
-        ids = sorted({p.get("effect_id") for p in postings}, key=lambda v: (v is None, v))
+        ids = sorted({p.effect_id for p in postings})
         times = when.get(key, [])
         for posting in postings:
-            k = ids.index(posting.get("effect_id"))
+            k = ids.index(posting.effect_id)
             time = times[k] if k < len(times) else (times[-1] if times else end)
-            found.append(Movement(time, str(posting["account"]), int(posting["delta"]),
-                                  key[1]))
+            found.append(Movement(time, posting.account, posting.delta, key[1]))
     found.sort(key=lambda m: m.time)
     return found
 
@@ -111,7 +113,7 @@ def movements(run: Run) -> list[Movement]:
 def balances_at(run: Run, at: float | None = None) -> dict[str, int]:
     """Account -> balance at virtual time ``at`` (the final balances when None)."""
     if at is None:
-        return dict(run.state["balances"])
+        return dict(run.state.balances)
     balances = dict(run.scenario.accounts)
     for move in movements(run):
         if move.time > at:
@@ -133,11 +135,11 @@ def money(run: Run, at: float | None = None) -> Money:
     out = total - held
     if at is not None and at < end_of(run):
         return Money(total, held, max(0, out), min(0, out), final=False)
-    pending = {p["ref"]: p for p in run.state.get("pending", [])}
+    pending = {p.ref: p for p in run.state.pending}
     limbo: dict[str, int] = defaultdict(int)
-    for posting in run.state.get("postings", []):
-        limbo[posting["ref"]] -= posting["delta"]
+    for posting in run.state.postings:
+        limbo[posting.ref] -= posting.delta
     in_flight = sum(amount for ref, amount in limbo.items() if ref in pending)
-    where = tuple(sorted({pending[ref]["where"] for ref, amount in limbo.items()
+    where = tuple(sorted({pending[ref].where for ref, amount in limbo.items()
                           if amount and ref in pending}))
     return Money(total, held, in_flight, out - in_flight, where)

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from durasim.architectures.base import Run
+from durasim.architectures.state import Caller, Effect, Pending, Posting, RunState
 from durasim.checks import (
     CheckReport,
     CheckResult,
@@ -25,26 +26,23 @@ from durasim.trace import Trace
 TRANSFER = get_scenario("transfer")
 
 
-def fake_run(done: list[str], *, outcome: str = "completed", pending: list[dict[str, Any]]
-             | None = None, scenario: Any = TRANSFER, caller: dict[str, Any] | None = None,
+def fake_run(done: list[str], *, outcome: str = "completed", pending: tuple[Pending, ...] = (),
+             scenario: Any = TRANSFER, caller: Caller | None = None,
              amount: int = 25, explanation: str = "") -> Run:
     """A transfer run whose databases hold one effect row per name in ``done``."""
-    effects, postings = [], []
+    effects: list[Effect] = []
+    postings: list[Posting] = []
     balances = dict(scenario.accounts)
     moves = {"withdraw": ("alice", -amount), "deposit": ("bob", amount)}
     for i, name in enumerate(done, 1):
-        effects.append({"service": "svc", "id": i, "ref": scenario.key, "name": name,
-                        "step": scenario.step(name).number, "op": name, "detail": "{}"})
+        effects.append(Effect("svc", i, scenario.key, scenario.step(name).number, name, name,
+                              "{}"))
         if name in moves:
             account, delta = moves[name]
             balances[account] += delta
-            postings.append({"service": "svc", "effect_id": i, "ref": scenario.key,
-                             "account": account, "delta": delta})
-    state: dict[str, Any] = {"balances": balances, "effects": effects, "postings": postings,
-                             "rejections": [], "pending": pending or [], "rows": {},
-                             "queues": {}}
-    if caller is not None:
-        state["caller"] = caller
+            postings.append(Posting("svc", i, scenario.key, account, delta))
+    state = RunState(balances, effects=tuple(effects), postings=tuple(postings),
+                     pending=pending, caller=caller)
     return Run(scenario=scenario, architecture="event_driven", options={}, faults=FaultPlan(),
                seed=0, trace=Trace(), state=state, outcome=outcome, logs={},
                explanation=explanation)
@@ -79,9 +77,8 @@ def test_money_created_by_a_double_deposit() -> None:
 
 
 def test_money_in_flight_is_conserved_but_said_so() -> None:
-    waiting = fake_run(FULL[:4], outcome="stuck", pending=[
-        {"ref": "t1", "step": 5, "what": "the deposit event of t1",
-         "where": "waiting in the broker's 'deposit' queue"}])
+    waiting = fake_run(FULL[:4], outcome="stuck", pending=(
+        Pending("t1", "waiting in the broker's 'deposit' queue", "the deposit event of t1", 5),))
     result = money_conserved(waiting, BASELINE)
     assert result.ok
     assert result.sentence == ("Money is conserved only counting 25 still in flight (waiting "
@@ -145,10 +142,10 @@ def test_same_outcome() -> None:
 
 def test_caller_informed_only_when_someone_waits() -> None:
     assert caller_informed(BASELINE) is None
-    answered = fake_run(FULL, caller={"answered": True, "reply": {"ok": True}, "attempts": 2})
+    answered = fake_run(FULL, caller=Caller(True, {"ok": True}, attempts=2, applied=True))
     assert caller_informed(answered) == CheckResult(
         "caller_informed", True, "The caller got an answer after 2 attempts: it worked.")
-    silent = fake_run([], caller={"answered": False, "attempts": 1, "applied": False})
+    silent = fake_run([], caller=Caller(False, None, attempts=1, applied=False))
     result = caller_informed(silent)
     assert result is not None and not result.ok
     assert result.sentence.endswith("(it did not: nothing was committed).")

@@ -26,7 +26,7 @@ SAFE = {"at_least_once": True, "idempotent_consumers": True, "outbox": True}
 
 def counts(result: Run, scenario: Any = TRANSFER) -> list[int]:
     """How many times each forward step's operation committed, in step order."""
-    return [sum(1 for e in result.state["effects"] if e["name"] == s.name)
+    return [sum(1 for e in result.state.effects if e.name == s.name)
             for s in scenario.steps]
 
 
@@ -162,7 +162,7 @@ def test_a_service_that_never_returns_ends_in_the_dead_letter_queue() -> None:
     result = run("transfer", "event_driven", Crash(at_step=5, restart_after=None),
                  at_least_once=True, max_deliveries=3)
     assert result.outcome == "dead-lettered"
-    assert [m["queue"] for m in result.state["queues"]["dead_letter"]] == ["deposit"]
+    assert [m.queue for m in result.state.queues["dead_letter"]] == ["deposit"]
     assert len(result.trace.filter(kind="dead_letter")) == 1
     stuck = result.checks["nothing_stuck"]
     assert not stuck.ok
@@ -201,14 +201,14 @@ def test_order_saga_compensates_in_reverse_order() -> None:
     saga = get_scenario("order_saga").with_params(deliverable=False)
     result = run(saga, "event_driven", at_least_once=True)
     assert result.outcome == "failed"
-    names = [e["name"] for e in sorted(result.state["effects"], key=lambda e: e["id"])
-             if e["service"] in ("payments", "inventory")]
+    names = [e.name for e in sorted(result.state.effects, key=lambda e: e.id)
+             if e.service in ("payments", "inventory")]
     order = [e.fields["name"] for e in result.trace.filter(kind="step")
              if e.fields["phase"] == "effect"]
     assert order == ["reserve_stock", "charge_card", "refund_card", "release_stock"]
     assert sorted(names) == sorted(order)
     assert result.balances == {"carol": 100, "shop": 0}
-    assert result.state["rows"]["inventory"]["stock"] == [{"item": "book", "qty": 3}]
+    assert result.state.rows["inventory"]["stock"] == [{"item": "book", "qty": 3}]
     assert result.checks.ok
     assert "fully undone by its compensations" in result.checks["exactly_once"].sentence
 

@@ -16,7 +16,7 @@ TRANSFER = get_scenario("transfer")
 
 
 def effect_counts(result: Run) -> dict[str, int]:
-    names = [e["name"] for e in result.state["effects"]]
+    names = [e.name for e in result.state.effects]
     return {name: names.count(name) for name in dict.fromkeys(names)}
 
 
@@ -62,7 +62,7 @@ def test_talks_case_rolls_back() -> None:
     result = run("transfer", "monolith", Crash(at_step=5))
     assert result.outcome == "rolled back"
     assert result.balances == {"alice": 100, "bob": 50}
-    assert result.state["effects"] == []
+    assert result.state.effects == ()
     assert result.checks["money_conserved"].ok
     assert result.checks["exactly_once"].sentence == "Transfer t1 was not applied at all."
     rollbacks = result.trace.filter(node="app", kind="rollback")

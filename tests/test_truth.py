@@ -106,7 +106,8 @@ def test_fail_activity_fails_the_first_attempts_on_every_architecture() -> None:
     """FailActivity("deposit", attempts=2): tries 1 and 2 fail, try 3 deposits, once."""
     fault = FailActivity("deposit", attempts=2)
     monolith = durasim.run("transfer", "monolith", fault, client_retries=2)
-    assert monolith.outcome == "completed" and monolith.state["caller"]["attempts"] == 3
+    assert monolith.outcome == "completed" and monolith.state.caller is not None
+    assert monolith.state.caller.attempts == 3
     short = durasim.run("transfer", "monolith", fault, client_retries=1)
     assert short.outcome == "failed"
     event_driven = durasim.run("transfer", "event_driven", fault, at_least_once=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 
 from durasim.architectures.base import Architecture, Run, World
+from durasim.architectures.state import RunState
 from durasim.errors import ScenarioError
 
 ARCHITECTURES: dict[str, str] = {
@@ -44,4 +45,4 @@ def get_architecture(name: str | Architecture) -> Architecture:
     return _LOADED[name]
 
 
-__all__ = ["ARCHITECTURES", "Architecture", "Run", "World", "get_architecture"]
+__all__ = ["ARCHITECTURES", "Architecture", "Run", "RunState", "World", "get_architecture"]

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from durasim.architectures.state import RunState
 from durasim.core import Simulation
 from durasim.errors import ScenarioError
 from durasim.faults import (
@@ -69,11 +70,10 @@ class Run:
         faults: the fault plan.
         seed: the simulation's seed.
         trace: every event, for timelines and ``trace.digest()``.
-        state: ``balances`` (account -> balance), ``rows`` (node -> table -> rows),
-            ``queues`` (queue -> messages still in it), ``effects``/``postings``/
-            ``rejections`` (rows from every database), ``pending`` (work that never
-            finished: dicts with ``ref``, ``where``, ``what``) and, when a caller waits
-            for an answer, ``caller`` (``answered``, ``reply``, ``attempts``).
+        state: where the run ended, read from its databases: a
+            :class:`~durasim.architectures.state.RunState` (balances, every database's
+            effects, postings and rejections, what is still pending and where, the
+            broker's queues, what a waiting caller heard).
         history: the workflow's event history (durable only).
         outcome: "completed", "failed", "lost", "stuck", "dead-lettered", "rolled back",
             "unknown to caller".
@@ -92,7 +92,7 @@ class Run:
     faults: FaultPlan
     seed: int
     trace: Trace
-    state: dict[str, Any]
+    state: RunState
     outcome: str
     logs: dict[str, list[str]]
     history: Any = None
@@ -104,8 +104,8 @@ class Run:
 
     @property
     def balances(self) -> dict[str, int]:
-        """Final balances (a shortcut for ``state["balances"]``)."""
-        return dict(self.state.get("balances", {}))
+        """Final balances (a copy of ``state.balances``)."""
+        return dict(self.state.balances)
 
     @property
     def changed_options(self) -> dict[str, Any]:

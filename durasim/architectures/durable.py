@@ -19,10 +19,8 @@ from durasim.architectures.messaging import (
     call_service,
 )
 from durasim.architectures.operations import ServiceError
-from durasim.architectures.services import (
-    build_services,
-    collect_state,
-)
+from durasim.architectures.services import build_services
+from durasim.architectures.state import Pending, collect_state
 from durasim.engine.activity import activity_info
 from durasim.engine.api import EngineCluster
 from durasim.engine.client import Signal
@@ -76,13 +74,11 @@ class Durable(Architecture):
         try:
             world.run(horizon=max(HORIZON, DURABLE_HORIZON))
             outcome = cluster.outcome(scenario.key)
-            state = collect_state(services)
+            verdict, explanation, pending = _verdict(scenario, outcome.status, outcome.result,
+                                                     outcome.failure)
+            state = collect_state(services, pending=pending)
         finally:
             world.close()
-        state["queues"] = {}
-        verdict, explanation, pending = _verdict(scenario, outcome.status, outcome.result,
-                                                 outcome.failure, outcome.error)
-        state["pending"] = pending
         world.logs["server"] = _history_log(outcome.history)
         return Run(scenario, self.name, options, plan, seed, world.sim.trace, state, verdict,
                    world.logs, history=outcome.history, result=outcome.result,
@@ -120,26 +116,26 @@ class BankConnection:
             raise ApplicationError(str(error), "ServiceTimeout") from None
 
 
-def _verdict(scenario: Scenario, status: str, result: Any, failure: dict[str, Any] | None,
-             error: Exception | None) -> tuple[str, str, list[dict[str, Any]]]:
+def _verdict(scenario: Scenario, status: str, result: Any, failure: dict[str, Any] | None
+             ) -> tuple[str, str, tuple[Pending, ...]]:
     """Outcome, one explaining sentence and what is left pending, from the workflow's end."""
     noun = scenario.noun
     if status == "completed" and isinstance(result, dict):
         if result.get("status") == "completed":
-            return "completed", f"The workflow finished the {noun}.", []
+            return "completed", f"The workflow finished the {noun}.", ()
         if result.get("status") == "rejected":
-            return "rejected", "The approver said no: no money moved.", []
+            return "rejected", "The approver said no: no money moved.", ()
         undone = result.get("undone") or []
         tail = (f"; the compensations ran ({', '.join(undone)})" if undone
                 else "; nothing needed undoing")
         refused = f"Step {result.get('step')} was refused ({result.get('reason')})"
-        return "failed", f"{refused}{tail}.", []
+        return "failed", f"{refused}{tail}.", ()
     if status == "failed":
-        return "failed", f"The workflow failed: {(failure or {}).get('message')}.", []
+        return "failed", f"The workflow failed: {(failure or {}).get('message')}.", ()
     where = ("stopped by a non-determinism error" if status == "nondeterministic"
              else "still waiting in the workflow engine")
-    return "stuck", f"The {noun} did not finish: it is {where}.", [
-        {"ref": scenario.key, "where": where, "what": f"{noun} {scenario.key}"}]
+    return "stuck", f"The {noun} did not finish: it is {where}.", (
+        Pending(scenario.key, where, f"{noun} {scenario.key}"),)
 
 
 def _history_log(history: History) -> list[str]:

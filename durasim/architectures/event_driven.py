@@ -32,6 +32,7 @@ Every service writes its own log, which is the talk's "scattered logs".
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from collections import defaultdict
@@ -53,8 +54,8 @@ from durasim.architectures.services import (
     Outcome,
     ServiceNode,
     build_services,
-    collect_state,
 )
+from durasim.architectures.state import Pending, QueuedMessage, RunState, collect_state
 from durasim.faults import FaultPlan
 from durasim.network import Message
 from durasim.node import Node
@@ -130,7 +131,8 @@ class _System:
             world.start()
             world.run()
             state = collect_state(self.services)
-            self._read_queues(state)
+            queues, pending = self._read_queues(state)
+            state = dataclasses.replace(state, queues=queues, pending=pending)
         finally:
             world.close()
         outcome, explanation = self._verdict(state)
@@ -139,9 +141,10 @@ class _System:
                    outcome=outcome, logs=world.logs, explanation=explanation,
                    unfired=list(world.injector.unfired))
 
-    def _read_queues(self, state: dict[str, Any]) -> None:
+    def _read_queues(self, state: RunState
+                     ) -> tuple[dict[str, tuple[QueuedMessage, ...]], tuple[Pending, ...]]:
         """Queue contents and unpublished outbox rows: what is still in flight, and where."""
-        queues: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        queues: dict[str, list[QueuedMessage]] = defaultdict(list)
         pending = []
         conn = self.broker.conn or connect(self.broker.durable)
         try:
@@ -150,36 +153,37 @@ class _System:
         finally:
             if conn is not self.broker.conn:
                 conn.close()
-        for mid, queue, event_id, ref, step, status, deliveries in rows:
-            name = "dead_letter" if status == "dead" else queue
-            queues[name].append({"id": mid, "queue": queue, "event_id": event_id, "ref": ref,
-                                 "step": step, "state": status, "deliveries": deliveries})
-            where = (f"in the dead-letter queue after {deliveries} deliveries"
-                     if status == "dead" else f"waiting in the broker's '{queue}' queue")
-            pending.append({"ref": ref, "step": step, "what": f"the {queue} event of {ref}",
-                            "where": where})
-        for service, tables in state["rows"].items():
+        for row in rows:
+            message = QueuedMessage(*row)
+            name = "dead_letter" if message.state == "dead" else message.queue
+            queues[name].append(message)
+            where = (f"in the dead-letter queue after {message.deliveries} deliveries"
+                     if message.state == "dead"
+                     else f"waiting in the broker's '{message.queue}' queue")
+            pending.append(Pending(message.ref, where, f"the {message.queue} event of "
+                                   f"{message.ref}", message.step))
+        for service, tables in state.rows.items():
             for row in tables.get("outbox", []):
-                if not row["published"]:
-                    event = json.loads(row["body"])
-                    pending.append({"ref": event["ref"], "step": event["step"],
-                                    "what": f"the {event['name']} event of {event['ref']}",
-                                    "where": f"in {service}'s outbox, never published"})
-        state["queues"] = dict(queues)
-        state["pending"] = pending
+                if row["published"]:
+                    continue
+                event = json.loads(row["body"])
+                pending.append(Pending(event["ref"], f"in {service}'s outbox, never published",
+                                       f"the {event['name']} event of {event['ref']}",
+                                       event["step"]))
+        return {q: tuple(m) for q, m in queues.items()}, tuple(pending)
 
-    def _verdict(self, state: dict[str, Any]) -> tuple[str, str]:
+    def _verdict(self, state: RunState) -> tuple[str, str]:
         scenario, ref = self.scenario, self.scenario.key
-        done = {e["name"] for e in state["effects"] if e["ref"] == ref}
+        done = {e.name for e in state.effects if e.ref == ref}
         last = scenario.steps[-1]
-        rejected = [r for r in state["rejections"] if r["ref"] == ref]
-        pending = state["pending"]
+        rejected = [r for r in state.rejections if r.ref == ref]
+        pending = state.pending
         if last.name in done:
             return "completed", (f"Every event was delivered and processed, up to step "
                                  f"{last.label}.")
         if rejected:
             first = rejected[0]
-            needed = [c.name for s in reversed(scenario.steps[:first["step"] - 1])
+            needed = [c.name for s in reversed(scenario.steps[:first.step - 1])
                       if s.name in done and (c := scenario.compensation_for(s.name))]
             missing = [n for n in needed if n not in done]
             if not needed:
@@ -188,15 +192,15 @@ class _System:
                 tail = f"; the compensations did not all run ({', '.join(missing)} never did)"
             else:
                 tail = f"; the compensations ran in reverse order ({', '.join(needed)})"
-            return "failed", (f"Step {first['step']} {first['name']} refused "
-                              f"({first['reason']}){tail}.")
-        dead = [p for p in pending if "dead-letter" in p["where"]]
+            return "failed", (f"Step {first.step} {first.name} refused "
+                              f"({first.reason}){tail}.")
+        dead = [p for p in pending if "dead-letter" in p.where]
         if dead:
-            return "dead-lettered", (f"{dead[0]['what'].capitalize()} gave up after "
+            return "dead-lettered", (f"{dead[0].what.capitalize()} gave up after "
                                      f"{self.options['max_deliveries']} deliveries and sits in "
                                      "the dead-letter queue: someone must look at it by hand.")
         if pending:
-            return "stuck", f"The chain is stuck: {pending[0]['what']} is {pending[0]['where']}."
+            return "stuck", f"The chain is stuck: {pending[0].what} is {pending[0].where}."
         ran = [s for s in scenario.steps if s.name in done]
         if not ran:
             return "lost", (f"The event for step {scenario.steps[0].label} vanished: nothing "

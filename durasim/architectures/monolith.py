@@ -14,6 +14,7 @@ message kind is the scenario's name ("transfer"); the answer's is "reply".
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -29,10 +30,8 @@ from durasim.architectures.operations import (
     ServiceError,
     apply_op,
 )
-from durasim.architectures.services import (
-    ServiceNode,
-    collect_state,
-)
+from durasim.architectures.services import ServiceNode
+from durasim.architectures.state import Caller, collect_state
 from durasim.faults import FaultPlan
 from durasim.injector import activity_instance
 from durasim.node import Node
@@ -84,11 +83,11 @@ class Monolith(Architecture):
             state = collect_state({"app": app})
         finally:
             world.close()
-        ref = scenario.key
-        caller["applied"] = any(e["ref"] == ref for e in state["effects"])
-        state.update(queues={}, pending=[], caller=caller)
-        outcome, explanation = _verdict(world, caller)
-        answer = caller["reply"] or {}
+        heard = Caller(caller["answered"], caller["reply"], caller["attempts"],
+                       applied=any(e.ref == scenario.key for e in state.effects))
+        state = dataclasses.replace(state, caller=heard)
+        outcome, explanation = _verdict(world, heard)
+        answer = heard.reply or {}
         return Run(scenario=scenario, architecture=self.name, options=options, faults=plan,
                    seed=seed, trace=world.sim.trace, state=state, outcome=outcome,
                    logs=world.logs, result=answer.get("result"), explanation=explanation,
@@ -182,20 +181,20 @@ async def _transaction(app: ServiceNode, key: str | None) -> dict[str, Any]:
     return answer
 
 
-def _verdict(world: World, caller: dict[str, Any]) -> tuple[str, str]:
+def _verdict(world: World, caller: Caller) -> tuple[str, str]:
     """The outcome word and the sentence explaining it."""
     scenario = world.scenario
-    noun, tries = scenario.noun, caller["attempts"]
+    noun, tries = scenario.noun, caller.attempts
     after = f" after {tries} attempts" if tries > 1 else ""
-    if caller["answered"]:
-        answer = caller["reply"]
+    if caller.answered and caller.reply is not None:
+        answer = caller.reply
         if answer["ok"]:
             return "completed", (f"The app ran every step in one transaction and committed; "
                                  f"the client got the answer{after}.")
         return "failed", (f"Step {answer['step']} refused ({answer['reason']}): the "
                           f"transaction rolled back, nothing changed, and the client was "
                           f"told{after}.")
-    if caller["applied"]:
+    if caller.applied:
         return "unknown to caller", (
             f"The transaction committed, but the answer never reached the client: it timed "
             f"out{after} and does not know the {noun} happened.")

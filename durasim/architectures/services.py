@@ -25,7 +25,6 @@ from durasim.architectures.operations import (
     apply_op,
     connect,
     create_database,
-    read_tables,
 )
 from durasim.injector import activity_instance
 from durasim.node import Node
@@ -222,35 +221,3 @@ def build_services(world: World, loops: tuple[Loop, ...] | None = None
         services[name] = ServiceNode(world, name, accounts=accounts, stock=stock, loops=loops)
     return services
 
-
-def collect_state(nodes: Mapping[str, Node]) -> dict[str, Any]:
-    """Read databases after a run into the shape every architecture's ``Run.state`` has.
-
-    Args:
-        nodes: node name -> a node whose ``durable`` is its database file (its open
-            ``conn``, if any, is used: opening a database is the slow part).
-
-    Returns:
-        ``balances`` (account -> balance, every database's accounts), ``rows`` (node ->
-        table -> rows), ``effects`` and ``postings`` and ``rejections`` (all nodes'
-        rows, each with its ``service``).
-    """
-    state: dict[str, Any] = {"balances": {}, "rows": {}, "effects": [], "postings": [],
-                             "rejections": []}
-    for name, node in nodes.items():
-        conn = getattr(node, "conn", None)
-        tables = read_tables(conn) if conn is not None else _read_file(node.durable)
-        state["rows"][name] = tables
-        for row in tables.get("accounts", []):
-            state["balances"][row["name"]] = row["balance"]
-        for table in ("effects", "postings", "rejections"):
-            state[table] += [{"service": name, **row} for row in tables.get(table, [])]
-    return state
-
-
-def _read_file(path: str) -> dict[str, list[dict[str, Any]]]:
-    conn = sqlite3.connect(path)
-    try:
-        return read_tables(conn)
-    finally:
-        conn.close()

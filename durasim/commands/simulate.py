@@ -73,8 +73,8 @@ def main(args: argparse.Namespace) -> int:
         "scenario": result.scenario.name, "architecture": result.architecture,
         "seed": result.seed, "faults": plan.to_dict()["faults"], "outcome": result.outcome,
         "explanation": result.explanation,
-        "state": {"balances": result.balances, "pending": result.state.get("pending", []),
-                  "queues": result.state.get("queues", {})},
+        "state": {key: value for key, value in result.state.to_dict().items()
+                  if key in ("balances", "pending", "queues")},
         "checks": [{"name": c.name, "ok": c.ok, "sentence": c.sentence} for c in result.checks],
     }
     if result.history is not None:

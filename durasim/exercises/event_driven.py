@@ -92,7 +92,7 @@ def check_event_driven(options: Mapping[str, Any] | None = None, *,
             continue
         failed = " ".join(c.sentence for c in result.checks.failed
                           if c.name != "same_outcome")  # it repeats the explanation
-        effects = Counter(row["name"] for row in result.state.get("effects", []))
+        effects = Counter(effect.name for effect in result.state.effects)
         if any(n > 1 for n in effects.values()):
             twice = ", ".join(name for name, n in effects.items() if n > 1)
             fix = (_DUPLICATE_FIX if not chosen.get("idempotent_consumers")

@@ -18,6 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
+from durasim.architectures.state import RunState
 from durasim.i18n import t
 from durasim.viz import style
 from durasim.viz.state import (
@@ -106,9 +107,7 @@ def architecture_graph(run: Any, *, at: float | None = None, ax: Axes | None = N
         ys = [p[1] for p in pos.values()] or [0.0]
         ax.set_xlim(min(xs) - 0.45, max(xs) + 1.25)
         ax.set_ylim(min(ys) - 0.75, max(ys) + 0.55)
-        scenario = getattr(run, "scenario", None)
-        state = getattr(run, "state", None)
-        if scenario is not None and isinstance(state, dict) and "balances" in state:
+        if isinstance(getattr(run, "state", None), RunState):
             _balances(ax, run, pos, at)
         if "broker" in pos:
             _queues(ax, run, pos["broker"], at)

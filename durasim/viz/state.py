@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from durasim.architectures.state import RunState
 from durasim.i18n import t
 from durasim.money import Movement, balances_at, money, movements
 from durasim.trace import TraceEvent
@@ -41,7 +42,7 @@ def node_status(source: Any, at: float | None = None) -> dict[str, bool]:
 
 
 DEAD_LETTER = "dead_letter"
-"""The broker's queue of messages given up on (as ``state["queues"]`` names it)."""
+"""The broker's queue of messages given up on (as ``RunState.queues`` names it)."""
 
 
 def queue_depths(run: Any, at: float | None = None) -> dict[str, int]:
@@ -49,7 +50,7 @@ def queue_depths(run: Any, at: float | None = None) -> dict[str, int]:
 
     Counted from the broker's side of the trace: a ``publish`` it received adds one to
     the queue named by the producer's publish record, an ``ack`` it received removes
-    one. At the end of a run the broker's own tables (``state["queues"]``) are the
+    one. At the end of a run the broker's own tables (``run.state.queues``) are the
     authority and are used instead.
     """
     events = semantic_events(run)
@@ -61,12 +62,12 @@ def queue_depths(run: Any, at: float | None = None) -> dict[str, int]:
             queue_of_step[event.fields.get("step")] = queue
             depths.setdefault(queue, 0)
     if at is None:
-        stored = (getattr(run, "state", None) or {}).get("queues")
-        if isinstance(stored, dict):
+        state = getattr(run, "state", None)
+        if isinstance(state, RunState):
             for queue in depths:
                 depths[queue] = 0
-            for queue, messages in stored.items():
-                depths[str(queue)] = len(messages) if hasattr(messages, "__len__") else 0
+            for queue, messages in state.queues.items():
+                depths[queue] = len(messages)
             return depths
     for event in events:
         if at is not None and event.time > at:

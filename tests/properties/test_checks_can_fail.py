@@ -47,8 +47,8 @@ def search(architecture: str, breaks: Callable[[Run], bool], **options: Any
 def double_applied(result: Run) -> list[str]:
     """Effect steps (money moving, ledger lines) applied more than once for one transfer."""
     effect_steps = {s.name for s in result.scenario.steps if s.effect}
-    counts = Counter((row["ref"], row["name"]) for row in result.state["effects"]
-                     if row["name"] in effect_steps)
+    counts = Counter((row.ref, row.name) for row in result.state.effects
+                     if row.name in effect_steps)
     return [f"{name} x{n}" for (_, name), n in counts.items() if n > 1]
 
 

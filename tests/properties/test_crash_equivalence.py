@@ -27,13 +27,12 @@ OPTIONS = {"idempotent_activities": True}
 
 def effects(result: Run) -> Counter[tuple[Any, ...]]:
     """Each effect row by (service, business reference, step): how often it was applied."""
-    return Counter((row["service"], row["ref"], row["name"])
-                   for row in result.state.get("effects", []))
+    return Counter((row.service, row.ref, row.name) for row in result.state.effects)
 
 
 def postings(result: Run) -> Counter[tuple[Any, ...]]:
     """Each money movement by (account, amount)."""
-    return Counter((row["account"], row["delta"]) for row in result.state.get("postings", []))
+    return Counter((row.account, row.delta) for row in result.state.postings)
 
 
 def check_equivalent(scenario: str, plan: FaultPlan, seed: int) -> Run:
