@@ -6,9 +6,8 @@ import dataclasses
 
 import pytest
 
-from durasim import architectures
 from durasim.api import Comparison, compare, run
-from durasim.architectures import ARCHITECTURES, get_architecture
+from durasim.architectures import ARCHITECTURES
 from durasim.architectures.base import Run
 from durasim.architectures.operations import OPS
 from durasim.errors import ScenarioError
@@ -101,16 +100,6 @@ def test_durable_only_scenarios_say_why(architecture: str, name: str) -> None:
         run(name, architecture)
 
 
-def test_durable_is_loaded_lazily_and_missing_means_not_yet(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(ARCHITECTURES, "durable", "durasim.architectures._absent:Durable")
-    monkeypatch.delitem(architectures._LOADED, "durable", raising=False)
-    with pytest.raises(ScenarioError, match="durable architecture not available yet"):
-        get_architecture("durable")
-    table = compare("transfer", Crash(at_step=5))
-    assert "durable" in table.skipped and set(table.runs) == {"monolith", "event_driven"}
-
-
 def test_run_accepts_faults_in_every_shape() -> None:
     crash = Crash(at_step=5)
     digests = {run("transfer", "event_driven", f).trace.digest()
@@ -169,10 +158,6 @@ def test_compare_refuses_an_option_nobody_has(monkeypatch: pytest.MonkeyPatch) -
         compare("transfer", turbo=True)
     with pytest.raises(ScenarioError, match="monolith architecture has no option 'outbox'"):
         compare("transfer", monolith={"outbox": True})
-    # an architecture that cannot be loaded might have had it: no verdict, it is skipped
-    monkeypatch.setitem(ARCHITECTURES, "durable", "durasim.architectures._absent:Durable")
-    monkeypatch.delitem(architectures._LOADED, "durable", raising=False)
-    assert "durable" in compare("transfer", turbo=True).skipped
 
 
 def test_scenarios_are_frozen() -> None:

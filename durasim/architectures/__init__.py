@@ -26,8 +26,7 @@ def get_architecture(name: str | Architecture) -> Architecture:
     """The architecture called ``name`` (an Architecture instance is returned as it is).
 
     Raises:
-        ScenarioError: unknown name (the message lists the valid ones), or the durable
-            architecture's module cannot be imported yet.
+        ScenarioError: unknown name (the message lists the valid ones).
     """
     if isinstance(name, Architecture):
         return name
@@ -36,12 +35,7 @@ def get_architecture(name: str | Architecture) -> Architecture:
                             f"{', '.join(ARCHITECTURES)}")
     if name not in _LOADED:
         module_name, _, class_name = ARCHITECTURES[name].partition(":")
-        try:
-            module = importlib.import_module(module_name)
-            cls = getattr(module, class_name)
-        except (ImportError, AttributeError) as exc:
-            raise ScenarioError(f"{name} architecture not available yet ({exc})") from None
-        _LOADED[name] = cls()
+        _LOADED[name] = getattr(importlib.import_module(module_name), class_name)()
     return _LOADED[name]
 
 
