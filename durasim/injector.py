@@ -14,7 +14,15 @@ from collections.abc import Mapping
 from functools import partial
 
 from durasim.core import NodeCrashed, Simulation
-from durasim.faults import Crash, FailActivity, FaultPlan
+from durasim.faults import (
+    Crash,
+    DelayMessage,
+    DropMessage,
+    DuplicateMessage,
+    FailActivity,
+    FaultPlan,
+    Partition,
+)
 from durasim.node import Node
 
 
@@ -124,6 +132,28 @@ class FaultInjector:
     def unfired(self) -> list[Crash]:
         """Crash faults that never found their moment (reported, not hidden)."""
         return list(self._pending)
+
+
+def unknown_nodes(plan: FaultPlan, nodes: Mapping[str, object], owner: str) -> str | None:
+    """A sentence naming the first fault of ``plan`` that names a node ``owner`` (say "the
+    durable architecture") does not have, or None when every node named exists.
+
+    A crash of "mars" can never fire, so it is refused before the run, not reported after
+    it as a crash that never found its moment.
+    """
+    for fault in plan:
+        named: tuple[str | None, ...] = ()
+        if isinstance(fault, Crash):
+            named = (fault.node,)
+        elif isinstance(fault, DropMessage | DuplicateMessage | DelayMessage):
+            named = (fault.src, fault.dst)
+        elif isinstance(fault, Partition):
+            named = fault.nodes
+        for node in named:
+            if node is not None and node not in nodes:
+                return (f"{fault!r} names node {node!r}, which {owner} does not have; "
+                        f"its nodes: {', '.join(nodes)}")
+    return None
 
 
 def activity_instance(ref: str, name: str) -> str:

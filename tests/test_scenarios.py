@@ -107,7 +107,7 @@ def test_run_accepts_faults_in_every_shape() -> None:
     assert len(digests) == 1
     assert run("transfer", "event_driven", None).outcome == "completed"
     assert run(get_scenario("transfer"), "monolith").outcome == "completed"
-    with pytest.raises(TypeError, match="seed must be an integer"):
+    with pytest.raises(TypeError, match="seed must be a whole number"):
         run("transfer", "monolith", seed="1")  # type: ignore[arg-type]
 
 

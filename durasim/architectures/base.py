@@ -34,14 +34,14 @@ from durasim.faults import (
     FailActivity,
     Fault,
     FaultPlan,
-    Partition,
     as_plan,
 )
-from durasim.injector import FaultInjector
+from durasim.injector import FaultInjector, unknown_nodes
 from durasim.network import Network
 from durasim.node import Node
 from durasim.scenarios import Scenario, get_scenario
 from durasim.trace import Trace
+from durasim.validation import check_seed
 from durasim.verdict import CheckReport
 
 _FAST_TMP = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
@@ -233,23 +233,14 @@ class World:
             history: False when there is no event history, so ``Crash(after_events=n)``
                 could never fire.
         """
-        named: list[tuple[str, str]] = []
         for fault in self.plan:
             if isinstance(fault, Crash) and fault.after_events is not None and not history:
                 raise ScenarioError(f"{fault!r} counts workflow history events; the "
                                     f"{architecture} architecture has no history (crash at a "
                                     "step or at a time instead)")
-            if isinstance(fault, Crash) and fault.node is not None:
-                named.append((repr(fault), fault.node))
-            elif isinstance(fault, DropMessage | DuplicateMessage | DelayMessage):
-                named += [(repr(fault), n) for n in (fault.src, fault.dst) if n is not None]
-            elif isinstance(fault, Partition):
-                named += [(repr(fault), n) for n in fault.nodes]
-        for fault_text, node in named:
-            if node not in self.nodes:
-                raise ScenarioError(f"{fault_text} names node {node!r}, which the "
-                                    f"{architecture} architecture does not have; its nodes: "
-                                    f"{', '.join(self.nodes)}")
+        unknown = unknown_nodes(self.plan, self.nodes, f"the {architecture} architecture")
+        if unknown is not None:
+            raise ScenarioError(unknown)
 
     def start(self) -> None:
         """Start every node and arm the timed crashes."""
@@ -334,8 +325,7 @@ class Architecture(ABC):
         scenario = get_scenario(scenario)
         scenario.check_supported(self.name)
         plan = as_plan(faults)
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise TypeError(f"seed must be an integer, got {seed!r}")
+        check_seed(seed)
         opts = self.check_options(options)
         return self.simulate(scenario, plan, seed, opts)
 

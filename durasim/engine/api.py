@@ -8,6 +8,7 @@ it rebuild from the store.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,9 +26,9 @@ from durasim.engine.history import EventType, History
 from durasim.engine.server import Server
 from durasim.engine.store import HistoryStore, RunRecord
 from durasim.engine.worker import Worker
-from durasim.errors import WorkflowFailed, WorkflowTaskError
+from durasim.errors import FaultPlanError, WorkflowFailed, WorkflowTaskError
 from durasim.faults import Fault, FaultPlan, as_plan
-from durasim.injector import FaultInjector
+from durasim.injector import FaultInjector, unknown_nodes
 from durasim.network import Network
 from durasim.node import Node
 from durasim.trace import Trace
@@ -70,6 +71,9 @@ class WorkflowRun:
     """The workflow function that ran (for the Replayer and the ReplayStepper)."""
     answers: list[Answer] = field(default_factory=list)
     """The answers to the run's queries and updates, in the order they were sent."""
+    unfired: list[Fault] = field(default_factory=list)
+    """Crash faults of the plan that never found their moment (a step the code never
+    reached, a time after the run ended): reported, never silently dropped."""
 
     def raise_for_status(self) -> Any:
         """The result, or the error: WorkflowFailed, NondeterminismError, or still running."""
@@ -90,14 +94,17 @@ class WorkflowRun:
             print(f"  {event.event_id:3d} {event.event_type.value}")
 
     def __repr__(self) -> str:
+        unfired = f" unfired={self.unfired!r}" if self.unfired else ""
         return (f"<WorkflowRun {self.workflow_id} {self.status} result={self.result!r} "
-                f"events={len(self.history)} runs={len(self.histories)}>")
+                f"events={len(self.history)} runs={len(self.histories)}{unfired}>")
 
     def _repr_html_(self) -> str:
         head = (f"<p><b>{self.workflow_id}</b>: {self.status}"
                 f"{f' → {self.result!r}' if self.status == 'completed' else ''}"
                 f"{f' ({self.error})' if self.error else ''}</p>")
-        return head + self.history._repr_html_()
+        notes = "".join(f"<p><i>{html.escape(repr(f))} never fired.</i></p>"
+                        for f in self.unfired)
+        return head + notes + self.history._repr_html_()
 
 
 class EngineCluster:
@@ -129,8 +136,16 @@ class EngineCluster:
             activity_worker: run activities on a node of their own, ``"activity_worker"``
                 (crash it alone: its death is noticed by heartbeat or start-to-close
                 timeouts), leaving ``"worker"`` to run workflow code.
+
+        Raises:
+            FaultPlanError: a fault names a node the cluster does not have.
         """
         plan = as_plan(faults)
+        if injector is None:  # (an architecture checks the nodes of its whole world)
+            own = ["client", "server", "worker"] + (["activity_worker"] if activity_worker else [])
+            unknown = unknown_nodes(plan, dict.fromkeys(own), "this run")
+            if unknown is not None:
+                raise FaultPlanError(unknown)
         self.sim = sim = sim if sim is not None else Simulation(seed=seed, trace=trace)
         self.store = store if store is not None else HistoryStore()
         self.net = net if net is not None else Network(sim, faults=plan)
@@ -215,7 +230,8 @@ class EngineCluster:
                            histories[-1] if histories else History(workflow_id=workflow_id),
                            histories, self.sim.trace, self.sim, self.store, error,
                            self.worker.replays, calls, children,
-                           answers=list(self.client.answers.values()))
+                           answers=list(self.client.answers.values()),
+                           unfired=list[Fault](self.injector.unfired))
 
 
 def deployment(workflows: Iterable[Any], activities: Iterable[Any]

@@ -36,6 +36,8 @@ def outcome_text(run: Any) -> str:
         text += f" ({run.error})"
     if run.replays:
         text += f" · {t('replays')}: {run.replays}"
+    for fault in getattr(run, "unfired", ()):  # (an SDK run from the real server has none)
+        text += f" · {fault!r} never fired"
     return text
 
 
