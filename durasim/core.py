@@ -8,7 +8,8 @@ by the order they were scheduled. Same seed, same model -> the same trace, byte 
 Processes are ``async def`` coroutines that ``await`` kernel awaitables
 (:meth:`Simulation.timeout`, :class:`Event`, another :class:`Process`), the same style the
 workflow code of the durable-execution engine uses. The heap holds
-``(time, priority, seq, event)`` entries, as in SimPy's core.
+``(time, order, event)`` entries: SimPy's ``(time, priority, seq, event)`` with priority
+and sequence folded into one integer.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ import contextlib
 import gc
 import heapq
 import inspect
+import math
+import numbers
 import random
+import reprlib
 from collections.abc import Callable, Coroutine, Generator, Iterator
-from types import MethodType
-from typing import Any
+from typing import Any, cast
 
 from durasim.errors import ModelError
 from durasim.trace import Trace
@@ -31,6 +34,13 @@ NORMAL = 1
 """Priority of ordinary events."""
 
 _PENDING = object()
+_PRIORITY_STEP = 1 << 62
+"""Heap entries are ``(time, order, event)`` with ``order = seq + (priority - NORMAL) *
+_PRIORITY_STEP``: ties at one instant sort by priority, then by insertion, in a single
+integer comparison (a separate priority field cost one more comparison per tie)."""
+_INF = math.inf
+_new = object.__new__
+_heappush = heapq.heappush
 
 
 @contextlib.contextmanager
@@ -48,7 +58,42 @@ def collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-_heappush = heapq.heappush
+
+
+def _finite_at_least(value: Any, low: float) -> bool:
+    """True for a number of seconds the heap can hold: a real number in ``[low, inf)``."""
+    if value.__class__ is not float and (
+            isinstance(value, bool) or not isinstance(value, numbers.Real)):
+        return False
+    try:
+        return low <= float(value) < _INF  # False for NaN
+    except OverflowError:  # an int beyond every float
+        return False
+
+
+def _time_error(where: str, value: Any, now: float, *, absolute: bool = False) -> Exception:
+    """Why ``value`` (a delay, or an absolute time) cannot go on the heap, in one sentence.
+
+    Checked at the door because the heap cannot complain later: NaN compares false with
+    everything and silently stalls every event behind it, and infinity never comes."""
+    shown = reprlib.repr(value)  # an error names a value; it does not print 400 digits
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return TypeError(f"{where} must be a number of seconds, got {shown}")
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond every float
+        number = math.inf if cast(int, value) > 0 else -math.inf
+    if math.isnan(number):
+        return ValueError(f"{where} must be a number of seconds, got NaN")
+    if math.isinf(number):
+        return ValueError(f"{where} must be finite, got {shown}: that moment never comes "
+                          "(to wait forever, await an event nobody triggers)")
+    if not absolute and math.isinf(now + number):
+        return ValueError(f"{where} of {shown} from now={now:g} lands beyond the largest "
+                          "time a float can hold")
+    if absolute:
+        return ValueError(f"{where}: cannot schedule in the past ({shown} < now {now:g})")
+    return ValueError(f"{where} cannot be negative (that is in the past), got {shown}")
 
 
 class NodeCrashed(BaseException):
@@ -113,19 +158,17 @@ class Event:
 
 
 class Timeout(Event):
-    """An event that happens ``delay`` seconds of virtual time after it is created."""
+    """An event that happens ``delay`` seconds of virtual time after it is created.
+
+    Made only by :meth:`Simulation.timeout`, which fills its slots directly: building a
+    timeout is half of every step of a timer-driven model.
+    """
 
     __slots__ = ()
+    kind = "timeout"  # a class attribute: one store less per timeout
 
-    def __init__(self, sim: Simulation, delay: float, value: Any = None) -> None:
-        if delay < 0:
-            raise ValueError(f"a timeout cannot be negative (got {delay})")
-        self.callbacks = []
-        self.value = value
-        self.ok = True  # slots, not class attributes: Python 3.11 reads slots faster
-        self.kind = "timeout"
-        sim._seq = seq = sim._seq + 1  # inlined _push: this is the kernel's hottest line
-        _heappush(sim._heap, (sim.now + delay, NORMAL, seq, self))
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("a Timeout is made by Simulation.timeout(delay)")
 
     def __await__(self) -> Generator[Event, Any, Any]:
         # A timeout's value is almost always None, and then awaiting it needs no generator:
@@ -247,24 +290,39 @@ class Simulation:
         self.now = 0.0
         self.trace = Trace(enabled=trace)
         self.steps = 0
-        self._heap: list[tuple[float, int, int, Event]] = []
+        self._heap: list[tuple[float, int, Event]] = []
         self._seq = 0
         self._graveyard: list[Coroutine[Any, Any, Any]] = []
         self._last: Event | None = None
-        self.timeout = MethodType(Timeout, self)  # type: ignore[method-assign]
 
     # -- building blocks --------------------------------------------------------------
     def _push(self, delay: float, priority: int, event: Event, at: float | None = None) -> None:
-        self._seq += 1
+        self._seq = seq = self._seq + 1
         when = self.now + delay if at is None else at
-        heapq.heappush(self._heap, (when, priority, self._seq, event))
+        heapq.heappush(self._heap, (when, seq + (priority - NORMAL) * _PRIORITY_STEP, event))
 
     def timeout(self, delay: float, value: Any = None) -> Timeout:
         """An awaitable that completes ``delay`` seconds of virtual time from now.
 
-        (Replaced per instance by the class bound as a method in ``__init__``: one call less.)
+        Raises:
+            TypeError: ``delay`` is not a number.
+            ValueError: ``delay`` is NaN, negative or infinite.
         """
-        return Timeout(self, delay, value)
+        now = self.now
+        try:
+            when = now + delay
+        except (TypeError, OverflowError):
+            raise _time_error("Simulation.timeout: delay", delay, now) from None
+        # Float comparisons only (the fastest kind); NaN fails both, a negative delay the first.
+        if not (now <= when and when < _INF) or delay is True or delay is False:
+            raise _time_error("Simulation.timeout: delay", delay, now)
+        timeout = _new(Timeout)  # the hottest lines of the kernel: slots filled inline
+        timeout.callbacks = []
+        timeout.value = value
+        timeout.ok = True
+        self._seq = seq = self._seq + 1
+        _heappush(self._heap, (when, seq, timeout))  # NORMAL priority: order is seq
+        return timeout
 
     def event(self, kind: str = "event") -> Event:
         """A fresh event that some code will ``succeed()`` or ``fail()`` later."""
@@ -278,18 +336,26 @@ class Simulation:
         self, delay: float, callback: Callable[[], Any], priority: int = NORMAL,
         kind: str = "call",
     ) -> Event:
-        """Call ``callback()`` after ``delay`` seconds of virtual time."""
-        if delay < 0:
-            raise ValueError(f"cannot schedule in the past (delay {delay})")
+        """Call ``callback()`` after ``delay`` seconds of virtual time.
+
+        Raises:
+            TypeError, ValueError: ``delay`` is not a finite number of seconds >= 0.
+        """
+        if not (_finite_at_least(delay, 0.0) and self.now + delay < _INF):
+            raise _time_error("Simulation.schedule: delay", delay, self.now)
         return self.schedule_at(self.now + delay, callback, priority, kind)
 
     def schedule_at(
         self, when: float, callback: Callable[[], Any], priority: int = NORMAL,
         kind: str = "call",
     ) -> Event:
-        """Call ``callback()`` at virtual time ``when`` (exact: no float drift from delays)."""
-        if when < self.now:
-            raise ValueError(f"cannot schedule in the past ({when} < now {self.now})")
+        """Call ``callback()`` at virtual time ``when`` (exact: no float drift from delays).
+
+        Raises:
+            TypeError, ValueError: ``when`` is not a finite time at or after now.
+        """
+        if not _finite_at_least(when, self.now):
+            raise _time_error("Simulation.schedule_at: when", when, self.now, absolute=True)
         event = Event(self, kind)
         event.callbacks = [lambda _event: callback()]
         event.value = None
@@ -322,52 +388,62 @@ class Simulation:
     def run(self, until: float | None = None, max_steps: int | None = None) -> int:
         """Process events until none are left, time ``until`` is reached or ``max_steps``.
 
+        Events at exactly ``until`` run; then the clock stops at ``until`` itself, so a
+        run with a horizon ends at its horizon however far away the next event is.
+
         Returns:
             The number of steps taken by this call.
 
         Raises:
             ModelError: a process raised an exception that is not a simulated crash.
+            TypeError, ValueError: ``until`` is NaN or before now, or ``max_steps`` is not
+                an integer >= 0.
         """
+        if until is not None and (until != _INF and not _finite_at_least(until, self.now)):
+            raise _time_error("Simulation.run: until", until, self.now, absolute=True)
+        if max_steps is not None and (max_steps.__class__ is not int or max_steps < 0):
+            error = TypeError if max_steps.__class__ is not int else ValueError
+            raise error(f"Simulation.run: max_steps must be an integer >= 0, got {max_steps!r}")
         heap, pop = self._heap, heapq.heappop
         append = self.trace._raw.append if self.trace.enabled else None
-        limit = float("inf") if until is None else until
-        budget = -1 if max_steps is None else max_steps
         if until is None and max_steps is None and append is None:
             with collector_paused():
                 return self._run_to_end()
+        limit = _INF if until is None else until
+        budget = -1 if max_steps is None else max_steps
         taken = 0
         event: Event | None = None
         with collector_paused() if max_steps is None else contextlib.nullcontext():
             while heap and taken != budget and heap[0][0] <= limit:
-                now, _, _, event = pop(heap)
+                now, _, event = pop(heap)
                 self.now = now
                 taken += 1
                 callbacks, event.callbacks = event.callbacks, None
                 if append is not None:
                     append((now, callbacks[0] if callbacks else None, event.kind, None))
-                if callbacks:
-                    for callback in callbacks:
-                        callback(event)
+                for callback in callbacks:  # type: ignore[union-attr]  # a heap event has its list
+                    callback(event)
         self.steps += taken
         if event is not None:
             self._last = event
-        if until is not None and self.now < until and (not heap or heap[0][0] > until):
+        if until is not None and until < _INF and (not heap or heap[0][0] > until):
             self.now = until
         return taken
 
     def _run_to_end(self) -> int:
-        """The loop of :meth:`run` without limits or tracing: the benchmark's path."""
+        """The loop of :meth:`run` without limits or tracing: the benchmark's path.
+
+        It counts no steps inside the loop: each step pops one entry and each entry was
+        pushed with a fresh sequence number, so the count is what waited plus what came."""
         heap, pop = self._heap, heapq.heappop
-        taken = 0
+        waiting, seq = len(heap), self._seq
         event: Event | None = None
         while heap:
-            now, _, _, event = pop(heap)
-            self.now = now
-            taken += 1
+            self.now, _, event = pop(heap)
             callbacks, event.callbacks = event.callbacks, None
-            if callbacks:
-                for callback in callbacks:
-                    callback(event)
+            for callback in callbacks:  # type: ignore[union-attr]  # a heap event has its list
+                callback(event)
+        taken = waiting + self._seq - seq
         self.steps += taken
         if event is not None:
             self._last = event

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import reprlib
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
@@ -32,25 +33,45 @@ def _fail(fault: object, field: str, problem: str) -> FaultPlanError:
     return FaultPlanError(f"{type(fault).__name__}.{field}: {problem}")
 
 
-def _check_time(fault: object, field: str, value: object, *, allow_none: bool = True) -> None:
+def _check_time(fault: object, field: str, value: object, *, allow_none: bool = True,
+                allow_inf: bool = False, instead: str = "") -> None:
+    """A number of seconds >= 0, infinite only where that has a meaning (``instead`` says
+    what to write when it has none). Never NaN: it compares false with everything and
+    would silently stall the simulation's event heap."""
     if value is None and allow_none:
         return
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _fail(fault, field, f"must be a number of seconds, got {value!r}")
-    if not math.isfinite(value) or value < 0:
-        raise _fail(fault, field, f"must be a finite number >= 0, got {value!r}")
+        raise _fail(fault, field, f"must be a number of seconds, got {reprlib.repr(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond every float: no clock can reach it
+        raise _fail(fault, field, f"must fit in a float, got {reprlib.repr(value)}") from None
+    if math.isnan(number):
+        raise _fail(fault, field, "must be a number of seconds, got NaN")
+    if number < 0:
+        raise _fail(fault, field, f"must be >= 0 seconds, got {reprlib.repr(value)}")
+    if math.isinf(number) and not allow_inf:
+        raise _fail(fault, field, "must be finite, got inf" + (f"; {instead}" if instead else ""))
 
 
 def _check_name(fault: object, field: str, value: object, *, allow_none: bool = True) -> None:
     if value is None and allow_none:
         return
     if not isinstance(value, str) or not value:
-        raise _fail(fault, field, f"must be a non-empty string, got {value!r}")
+        raise _fail(fault, field, f"must be a non-empty string, got {reprlib.repr(value)}")
 
 
-def _check_count(fault: object, field: str, value: object, *, minimum: int = 1) -> None:
+def _check_count(fault: object, field: str, value: object, *, minimum: int = 1,
+                 maximum: int | None = None) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise _fail(fault, field, f"must be an integer >= {minimum}, got {value!r}")
+        raise _fail(fault, field, f"must be an integer >= {minimum}, got {reprlib.repr(value)}")
+    if maximum is not None and value > maximum:
+        raise _fail(fault, field, f"must be at most {maximum:,}, got {value:,}")
+
+
+MAX_COPIES = 100_000
+"""The most extra copies one DuplicateMessage may deliver: each copy is a message the
+receiver handles, so a larger number only makes a run that never ends in practice."""
 
 
 @dataclass(frozen=True, repr=False)
@@ -81,18 +102,20 @@ class Crash:
                         f"at_time (got {got})")
         if self.at_step is not None:
             if isinstance(self.at_step, bool) or not isinstance(self.at_step, int | str):
-                raise _fail(self, "at_step", f"must be a step number or name, got {self.at_step!r}")
+                raise _fail(self, "at_step",
+                            f"must be a step number or name, got {reprlib.repr(self.at_step)}")
             if isinstance(self.at_step, int) and self.at_step < 1:
                 raise _fail(self, "at_step", f"steps are numbered from 1, got {self.at_step}")
             if isinstance(self.at_step, str) and not self.at_step:
                 raise _fail(self, "at_step", "must not be empty")
         if self.after_events is not None:
             _check_count(self, "after_events", self.after_events)
-        _check_time(self, "at_time", self.at_time)
+        _check_time(self, "at_time", self.at_time, instead="leave out a crash that never happens")
         if self.when not in WHENS:
             raise _fail(self, "when",
-                        f"must be 'before_effect' or 'after_effect', got {self.when!r}")
-        _check_time(self, "restart_after", self.restart_after)
+                        f"must be 'before_effect' or 'after_effect', got {reprlib.repr(self.when)}")
+        _check_time(self, "restart_after", self.restart_after,
+                    instead="None means the node never comes back")
 
 
 @dataclass(frozen=True, repr=False)
@@ -113,7 +136,8 @@ class _MessageFault:
             _check_name(self, name, getattr(self, name))
         if self.step is not None and (isinstance(self.step, bool)
                                       or not isinstance(self.step, int | str)):
-            raise _fail(self, "step", f"must be a step number or name, got {self.step!r}")
+            raise _fail(self, "step",
+                        f"must be a step number or name, got {reprlib.repr(self.step)}")
         _check_count(self, "nth", self.nth)
 
     def matches(self, kind: str, src: str, dst: str, step: int | str | None) -> bool:
@@ -137,7 +161,7 @@ class DuplicateMessage(_MessageFault):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check_count(self, "copies", self.copies)
+        _check_count(self, "copies", self.copies, maximum=MAX_COPIES)
 
 
 @dataclass(frozen=True, repr=False)
@@ -148,7 +172,8 @@ class DelayMessage(_MessageFault):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check_time(self, "by", self.by, allow_none=False)
+        _check_time(self, "by", self.by, allow_none=False,
+                    instead="a message that never arrives is a DropMessage")
 
 
 @dataclass(frozen=True, repr=False)
@@ -161,15 +186,15 @@ class Partition:
 
     def __post_init__(self) -> None:
         if isinstance(self.nodes, str) or not isinstance(self.nodes, tuple | list):
-            raise _fail(self, "nodes", f"must be a list of node names, got {self.nodes!r}")
+            raise _fail(self, "nodes",
+                        f"must be a list of node names, got {reprlib.repr(self.nodes)}")
         object.__setattr__(self, "nodes", tuple(self.nodes))
         if not self.nodes:
             raise _fail(self, "nodes", "must name at least one node")
         for node in self.nodes:
             _check_name(self, "nodes", node, allow_none=False)
         _check_time(self, "start", self.start, allow_none=False)
-        if not isinstance(self.end, int | float) or isinstance(self.end, bool) or self.end < 0:
-            raise _fail(self, "end", f"must be a number of seconds >= 0, got {self.end!r}")
+        _check_time(self, "end", self.end, allow_none=False, allow_inf=True)  # inf: never heals
         if self.end <= self.start:
             raise _fail(self, "end", f"must be after start ({self.start}), got {self.end}")
 
@@ -214,7 +239,7 @@ class FaultPlan:
 
     def __init__(self, faults: Iterable[Fault] = ()) -> None:
         if isinstance(faults, str | bytes) or not isinstance(faults, Iterable):
-            raise FaultPlanError(f"FaultPlan takes a list of faults, got {faults!r}")
+            raise FaultPlanError(f"FaultPlan takes a list of faults, got {reprlib.repr(faults)}")
         items = tuple(faults)
         for index, fault in enumerate(items):
             if type(fault) not in FAULT_KINDS.values():
@@ -275,11 +300,11 @@ def _plain(data: dict[str, Any]) -> dict[str, Any]:
 def _fault_from_dict(index: int, item: object) -> Fault:
     where = f"fault #{index + 1}"
     if not isinstance(item, dict):
-        raise FaultPlanError(f"{where}: must be an object with a 'kind', got {item!r}")
+        raise FaultPlanError(f"{where}: must be an object with a 'kind', got {reprlib.repr(item)}")
     kind = item.get("kind")
     cls = FAULT_KINDS.get(kind) if isinstance(kind, str) else None
     if cls is None:
-        raise FaultPlanError(f"{where}.kind: unknown kind {kind!r}; valid kinds: "
+        raise FaultPlanError(f"{where}.kind: unknown kind {reprlib.repr(kind)}; valid kinds: "
                              f"{', '.join(FAULT_KINDS)}")
     names = {f.name for f in fields(cls)}
     unknown = sorted(str(k) for k in item if k != "kind" and k not in names)

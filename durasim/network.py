@@ -8,6 +8,8 @@ the durable engine.
 
 from __future__ import annotations
 
+import math
+import sys
 from typing import Any
 
 from durasim.core import NodeCrashed, Simulation
@@ -20,6 +22,9 @@ from durasim.faults import (
     _MessageFault,
 )
 from durasim.node import Node
+
+_LAST_MOMENT = sys.float_info.max
+"""The latest time a message can be scheduled for: beyond every horizon, yet finite."""
 
 
 class Message:
@@ -59,9 +64,15 @@ class Network:
         self, sim: Simulation, *, latency: tuple[float, float] = (0.001, 0.005),
         reorder: bool = False, faults: FaultPlan | None = None,
     ) -> None:
-        low, high = latency
-        if not 0 <= low <= high:
-            raise ValueError(f"latency must be (low, high) with 0 <= low <= high, got {latency}")
+        try:
+            low, high = latency
+            valid = (not isinstance(low, bool) and not isinstance(high, bool)
+                     and 0 <= low <= high < math.inf)  # False for NaN
+        except (TypeError, ValueError):
+            valid = False
+        if not valid:
+            raise ValueError("latency must be (low, high) seconds with 0 <= low <= high, both "
+                             f"finite, got {latency!r}")
         self.sim = sim
         self.latency = (low, high)
         self.reorder = reorder
@@ -76,6 +87,12 @@ class Network:
         self.sent = 0
         self.delivered = 0
         self.lost = 0
+
+    def cut_past(self, horizon: float) -> bool:
+        """True once a partition has begun that lasts past ``horizon`` (one that never
+        heals does): whoever retries across it retries to the end of the run in vain."""
+        now = self.sim.now
+        return any(p.start <= now and p.end > horizon for p in self._partitions)
 
     def attach(self, *nodes: Node) -> None:
         """Make nodes reachable by name."""
@@ -125,11 +142,15 @@ class Network:
         return message
 
     def _transmit(self, message: Message, extra_delay: float) -> None:
-        arrival = self.sim.now + self.sim.rng.uniform(*self.latency) + extra_delay
+        """Schedule the arrival: the link's latency, in order behind what the link already
+        carries, then ``extra_delay`` (a DelayMessage) for this message alone, so later
+        messages overtake a delayed one instead of waiting behind it for ever."""
+        arrival = self.sim.now + self.sim.rng.uniform(*self.latency)
         if not self.reorder:
             link = (message.src, message.dst)
             arrival = max(arrival, self._link_clock.get(link, 0.0))
             self._link_clock[link] = arrival
+        arrival = min(arrival + extra_delay, _LAST_MOMENT)  # a delay of 1e308 stays a number
         self.sim.schedule_at(arrival, lambda: self._deliver(message), kind="deliver")
 
     def _deliver(self, message: Message) -> None:

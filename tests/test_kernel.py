@@ -183,3 +183,22 @@ def test_stepping_matches_a_prefix_of_the_full_run() -> None:
         assert stepped.trace.events == expected[: len(stepped.trace)], f"differs after step {n}"
     assert stepped.trace.digest() == full.trace.digest()
     assert n == full.steps
+
+
+def test_the_untraced_run_counts_the_same_steps_as_the_traced_one() -> None:
+    traced, untraced = random_model(7), random_model(7, trace=False)
+    assert untraced.steps == traced.steps == len(traced.trace) - len(
+        traced.trace.filter(semantic=True))
+    assert untraced.now == traced.now
+
+
+def test_priorities_and_insertion_order_hold_at_one_instant_among_many() -> None:
+    sim = Simulation()
+    order: list[tuple[str, int]] = []
+    for n in range(50):
+        sim.schedule(2.0, lambda n=n: order.append(("normal", n)))
+        sim.schedule(2.0, lambda n=n: order.append(("urgent", n)), priority=URGENT)
+    sim.schedule(1.0, lambda: order.append(("earlier", 0)))
+    sim.run()
+    assert order == ([("earlier", 0)] + [("urgent", n) for n in range(50)]
+                     + [("normal", n) for n in range(50)])

@@ -251,17 +251,19 @@ class World:
     def run(self, horizon: float = HORIZON) -> None:
         """Run the simulation until nothing is left to do (or the horizon).
 
-        A node that never comes back can leave the others retrying it forever (a durable
-        engine retries an activity without limit): once a node is gone for good and the
-        system has been busy for :data:`GIVE_UP_AFTER` virtual seconds without progress,
-        the run ends there. Waiting on a long timer is not busy, so it is not cut.
+        A node that never comes back, or a partition that outlasts the horizon, can leave
+        the others retrying forever (a durable engine retries an activity without limit):
+        once one has begun and the system has been busy for :data:`GIVE_UP_AFTER` virtual
+        seconds without progress, the run ends there. Waiting on a long timer is not busy,
+        so it is not cut. No step runs past the horizon.
         """
         sim, trace = self.sim, self.sim.trace
         seen = steps_at = 0
         progress_at = 0.0
         while sim.peek() <= horizon:
-            sim.run(max_steps=256)
-            if not self.injector.gone_for_good or not trace.enabled:
+            sim.run(until=horizon, max_steps=256)  # never a step past the horizon
+            forever = self.injector.gone_for_good or self.net.cut_past(horizon)
+            if not forever or not trace.enabled:
                 continue
             for event in itertools.islice(trace, seen, None):
                 if event.kind in PROGRESS and event.fields:

@@ -25,6 +25,9 @@ CREATE TABLE messages(id INTEGER PRIMARY KEY, queue TEXT, event_id TEXT, ref TEX
                       step INTEGER, body TEXT, state TEXT, deliveries INTEGER,
                       visible_at REAL)
 """
+BROKER_INDEX = "CREATE INDEX messages_by_queue ON messages(queue, state, id)"
+"""What dispatch looks up on every publish and ack: without it each is a scan of every
+message ever published (a DuplicateMessage of N copies cost O(N^2))."""
 
 class Broker(Node):
     """A message broker with persistent queues (its durable store is a SQLite database).
@@ -46,6 +49,7 @@ class Broker(Node):
         self.conn: sqlite3.Connection | None = connect(path)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute(BROKER_SCHEMA)
+        self.conn.execute(BROKER_INDEX)
         self.on_crash.append(self._lose_connection)
         world.add(self)
 
