@@ -57,6 +57,8 @@ class Trace:
     def __init__(self, events: list[TraceEvent] | None = None, enabled: bool = True) -> None:
         self.enabled = enabled
         self._raw: list[_Raw] = [tuple(e) for e in events] if events else []  # type: ignore[misc]
+        self._filtered: dict[tuple[Any, ...], tuple[int, list[TraceEvent]]] = {}
+        """filter()'s answers, each with the length of the trace it was computed on."""
 
     def _append(self, time: float, node: str, kind: str, fields: dict[str, Any] | None) -> None:
         self._raw.append((time, node, kind, fields))
@@ -85,6 +87,10 @@ class Trace:
             semantic: keep only events a model recorded on purpose (``Simulation.record``),
                 dropping the kernel's bookkeeping steps (timeouts, resumes).
         """
+        key = (node, kind, semantic)
+        length, cached = self._filtered.get(key, (-1, []))
+        if length == len(self._raw):  # nothing recorded since: pictures ask again and again
+            return list(cached)
         kinds = (kind,) if isinstance(kind, str) else kind
         found = []
         for time, owner, k, fields in self._raw:
@@ -95,7 +101,8 @@ class Trace:
             name = _node_name(owner)
             if node is None or name == node:
                 found.append(TraceEvent(time, name, k, fields if fields is not None else {}))
-        return found
+        self._filtered[key] = (len(self._raw), found)
+        return list(found)
 
     def nodes(self) -> list[str]:
         """Names of the nodes that appear in the trace, in order of first appearance."""
