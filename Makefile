@@ -32,8 +32,9 @@ lint: $(VENV)
 typecheck: $(VENV)
 	.venv/bin/mypy
 
+# One worker per core (CI has two): the slow groups are split into many tests so they share.
 pytest: $(VENV)
-	HYPOTHESIS_PROFILE=ci .venv/bin/python -m pytest tests -p no:cacheprovider
+	HYPOTHESIS_PROFILE=ci .venv/bin/python -m pytest tests -p no:cacheprovider -n auto --dist worksteal --durations=25
 
 # Browser tests use Debian's chromium (never a downloaded browser); install it when missing.
 chromium:
