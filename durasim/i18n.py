@@ -84,6 +84,25 @@ _LABELS: dict[str, tuple[str, str]] = {
     "redeliver": ("redelivery", "reentrega"),
     "dead_letter": ("dead letter", "mensaje muerto"),
     "now": ("now", "ahora"),
+    # the events of the six characteristics, as the history view and the timeline name them
+    "kind_timeout": ("timeout", "timeout"),
+    "kind_cancel": ("cancellation", "cancelación"),
+    "kind_update": ("update", "actualización"),
+    "kind_signal": ("signal", "señal"),
+    "kind_local_activity": ("local activity", "actividad local"),
+    "kind_patch": ("patch", "parche"),
+    "kind_marker": ("marker", "marcador"),
+    "kind_task_retry": ("workflow task retried", "tarea de workflow reintentada"),
+    "timeout_heartbeat": ("heartbeat timeout", "timeout de latido"),
+    "timeout_start-to-close": ("start-to-close timeout", "timeout start-to-close"),
+    "timeout_schedule-to-close": ("schedule-to-close timeout", "timeout schedule-to-close"),
+    "timeout_schedule-to-start": ("schedule-to-start timeout", "timeout schedule-to-start"),
+    "cancel_requested": ("cancel requested", "cancelación pedida"),
+    "timer_canceled": ("timer canceled", "temporizador cancelado"),
+    "canceled": ("canceled", "cancelado"),
+    "heartbeat": ("heartbeat", "latido"),
+    "retry_n": ("retry {n}", "reintento {n}"),
+    "task_failed": ("workflow task failed", "tarea de workflow fallida"),
     "in_flight": ("money in flight", "dinero en tránsito"),
     "total": ("total", "total"),
     "created": ("money created", "dinero creado"),
@@ -207,6 +226,7 @@ _OUTCOMES: dict[str, str] = {
     "unknown to caller": "desconocida para quien llamó",
     "running": "en curso",
     "nondeterministic": "no determinista",
+    "canceled": "cancelada",
 }
 
 _state: dict[str, str] = {"language": "en"}

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 import durasim
-from durasim import Crash, activity, workflow
+from durasim import Crash, History, activity, workflow
 from durasim.api import run
 from durasim.i18n import LANGUAGES, get_language, keys, set_language, t
 from durasim.viz import (
@@ -39,6 +39,7 @@ from tests.workflows import bank
 
 matplotlib.use("Agg")
 
+RECORDED = Path(__file__).parent / "fixtures" / "recorded"
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -348,3 +349,96 @@ def test_history_view_can_show_only_the_rows_around_the_cursor(replayed) -> None
     shown = [int(part.split('"')[0]) for part in page.split('data-event-id="')[1:]]
     assert len(shown) == 10 and 30 in shown and shown == sorted(shown)
     assert f"{shown[0]}–{shown[-1]} / {len(replayed.history)}" in page
+
+
+# -- the events of the six characteristics (issue 13.7) -----------------------------------
+
+def _rows(page: str, kind: str) -> list[int]:
+    """Ids of the history rows tagged as ``kind``."""
+    return [int(part.split('data-event-id="')[1].split('"')[0])
+            for part in page.split("<tr ")[1:] if f"durasim-kind-{kind}" in part]
+
+
+def test_history_view_tags_cancellations_updates_markers_and_task_retries(english) -> None:
+    from durasim.engine import Cancel, Update
+    from tests.workflows import features as wf
+
+    canceled = durasim.execute(wf.OrderWorkflow, "order-42", requests=[Cancel(at=1.0)])
+    page = history_view(canceled, compact=False)
+    kinds = {e.event_id: e.event_type.value for e in canceled.history}
+    assert [kinds[i] for i in _rows(page, "cancel")] == [
+        "WorkflowExecutionCancelRequested", "TimerCanceled", "WorkflowExecutionCanceled"]
+    assert ">cancel requested</span>" in page and ">timer canceled</span>" in page
+    assert "border-left:4px solid" in page and "cancellation</span></div>" in page  # legend
+
+    saved = durasim.execute(wf.SavingsWorkflow, 100, requests=[
+        Update("deposit", -5, at=1.0), Update("deposit", 100, at=1.5)])
+    page = history_view(saved)
+    assert len(_rows(page, "update")) == 2  # the refused update wrote nothing
+    assert "update deposit([100])" in page and "update -&gt; 100" in page
+
+    local = history_view(durasim.execute(wf.ConvertWorkflow, 100))
+    assert _rows(local, "local_activity") and "local activity convert_currency -&gt; 92.0" in local
+    patched = history_view(durasim.execute(wf.DeprecatedPatchPayment, 40))
+    assert _rows(patched, "patch") and "patch send-receipt (deprecated)" in patched
+
+    buggy = History.from_temporal_json(RECORDED / "workflow_bug_first_task.json")
+    page = history_view(buggy, compact=False)
+    assert _rows(page, "task_retry") == [4, 5]  # the failed task, and its retry (attempt 3)
+    routine = page.split('data-event-id="2"')[1].split("</tr>")[0]
+    assert "durasim-tag" not in routine  # the first, routine task stays grey
+
+
+def test_history_view_says_which_timeout_ended_an_attempt(english) -> None:
+    from tests.workflows import features as wf
+
+    timeouts = durasim.execute(wf.ActivityTimeouts)
+    page = history_view(timeouts)
+    assert len(_rows(page, "timeout")) == 2
+    assert ">start-to-close timeout</span>" in page and ">heartbeat timeout</span>" in page
+    assert "heartbeat timeout, last heartbeat [&#x27;halfway&#x27;]" in page
+    killed = durasim.execute(wf.SendFileWorkflow, 8, activity_worker=True,
+                             faults=Crash(node="activity_worker", at_time=2.2))
+    started = next(e for e in killed.history if e.event_type.value == "ActivityTaskStarted")
+    page = history_view(killed)
+    assert _rows(page, "timeout") == [started.event_id]  # attempt 2, after the timeout
+    assert "attempt 2" in page.split(f'data-event-id="{started.event_id}"')[1].split("</tr>")[0]
+    set_language("es")
+    assert ">timeout de latido</span>" in history_view(killed)
+
+
+def test_timeline_draws_heartbeats_and_the_heartbeat_timeout_when_it_happens(english) -> None:
+    from tests.workflows import features as wf
+
+    killed = durasim.execute(wf.SendFileWorkflow, 8, activity_worker=True,
+                             faults=Crash(node="activity_worker", at_time=2.2))
+    story = tell(killed)
+    beats = [a for a in story.arrows if a.label == "ActivityHeartbeat"]
+    assert beats and all(a.src == "activity_worker" and a.dst == "server" for a in beats)
+    (timeout,) = story.of_kind("timeout")
+    retry = next(e for e in killed.trace.filter(kind="retry"))
+    assert timeout.node == "server" and timeout.time == retry.time
+    assert timeout.label == "heartbeat timeout → retry 2"
+    assert not story.of_kind("retry")  # the timeout mark says it
+    legend = [x.get_text() for x in timeline(killed).axes[0].get_legend().get_texts()]
+    assert "heartbeat" in legend and "timeout" in legend
+    set_language("es")
+    assert tell(killed).of_kind("timeout")[0].label == "timeout de latido → reintento 2"
+
+
+def test_timeline_marks_each_step_of_a_cancellation_and_an_update(english) -> None:
+    from durasim.engine import Cancel, Update
+    from tests.workflows import features as wf
+
+    canceled = tell(durasim.execute(wf.OrderWorkflow, "order-42", requests=[Cancel(at=1.0)]))
+    assert [m.label for m in canceled.of_kind("cancel")] == [
+        "cancel requested", "timer canceled", "canceled"]
+    assert all(m.node == "server" for m in canceled.of_kind("cancel"))
+    saved = tell(durasim.execute(wf.SavingsWorkflow, 100, requests=[
+        Update("deposit", 100, at=1.0)]))
+    assert [m.label for m in saved.of_kind("update")] == ["update", "update"]
+    local = tell(durasim.execute(wf.ConvertWorkflow, 100))
+    assert [m.label for m in local.of_kind("local_activity")] == ["local activity"]
+    plain = tell(durasim.execute(wf.PaymentReminder, 100))
+    assert [m.label for m in plain.of_kind("cancel")] == ["timer canceled"]
+    assert not plain.of_kind("timeout") and not plain.of_kind("update")

@@ -206,9 +206,11 @@ class ActivityTasks:
             state.last_failure = _without_details(failure)
             state.attempt += 1
             state.started_at = None
-            server.sim.record(server.node.name, "retry",
+            timeout = (failure.get("timeoutFailureInfo") or {}).get("timeoutType")
+            server.sim.record(server.node.name, "retry",  # timeout: what ended the attempt
                               activity=state.attributes["activityType"],
-                              attempt=state.attempt, backoff=delay)
+                              attempt=state.attempt, backoff=delay,
+                              **({"timeout": timeout} if timeout else {}))
             server.save_state(ex)
             server.after(delay, lambda: self.dispatch(ex, state), "retry")
             return

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from enum import StrEnum
 from typing import Any, overload
 
-__all__ = ["EventType", "History", "HistoryEvent", "make_failure", "short_repr"]
+__all__ = ["EventType", "History", "HistoryEvent", "make_failure", "short_repr", "timeout_name"]
 
 class EventType(StrEnum):
     """Temporal's event types; the value is the CamelCase name Temporal's UI shows.
@@ -301,6 +301,66 @@ def _failed(a: dict[str, Any]) -> str:
     return _failure_text(a.get("failure"))
 
 
+def _values(value: Any) -> Any:
+    """Decoded values as they are; a payload object not decoded yet shows as ``…``."""
+    return "…" if isinstance(value, dict) and "payloads" in value else value
+
+
+def timeout_name(timeout_type: Any) -> str:
+    """``"heartbeat"`` from ``TIMEOUT_TYPE_HEARTBEAT``, ``"start-to-close"`` from
+    ``TIMEOUT_TYPE_START_TO_CLOSE``: how people (and the SDKs' options) name a timeout."""
+    return str(timeout_type or "").removeprefix("TIMEOUT_TYPE_").replace("_", "-").lower()
+
+
+def _timeout_type(failure: Any) -> str:
+    """The :func:`timeout_name` of a failure ("" when it is not a timeout)."""
+    info = failure.get("timeoutFailureInfo") if isinstance(failure, dict) else None
+    return timeout_name(info.get("timeoutType")) if isinstance(info, dict) else ""
+
+
+def _timed_out(a: dict[str, Any]) -> str:
+    """Which timeout, and the checkpoint a heartbeat timeout leaves the next attempt."""
+    failure = a.get("failure") or {}
+    kind = _timeout_type(failure)
+    if not kind:
+        return _failed(a)
+    details = failure["timeoutFailureInfo"].get("lastHeartbeatDetails")
+    last = f", last heartbeat {short_repr(_values(details))}" if details else ""
+    return f"{kind} timeout{last}"
+
+
+def _marker(a: dict[str, Any]) -> str:
+    """A local activity's call and result, or a patch, instead of the SDK's marker name."""
+    name, details = a.get("markerName", "?"), a.get("details") or {}
+    if name == "core_local_activity" and isinstance(details.get("data"), dict):
+        call = details["data"].get("activity_type", "?")
+        return f"local activity {call} -> {short_repr(_values(details.get('result')))}"
+    if name == "core_patch" and isinstance(details.get("patch-data"), dict):
+        patch = details["patch-data"]
+        return f"patch {patch.get('id', '?')}" + (" (deprecated)" if patch.get(
+            "deprecated") else "")
+    return f"marker {name}"
+
+
+def _update_accepted(a: dict[str, Any]) -> str:
+    request = (a.get("acceptedRequest") or {}).get("input") or {}
+    return "update " + _call(request.get("name", "?"), _values(request.get("args", [])))
+
+
+def _update_completed(a: dict[str, Any]) -> str:
+    outcome = a.get("outcome") or {}
+    if "failure" in outcome:
+        return "update failed: " + _failure_text(outcome["failure"])
+    success = _values(outcome.get("success"))
+    if isinstance(success, list) and len(success) == 1:  # one return value, as a list
+        success = success[0]
+    return "update -> " + short_repr(success)
+
+
+def _update_rejected(a: dict[str, Any]) -> str:
+    return "update refused: " + _failure_text(a.get("rejectionFailure"))
+
+
 _SUMMARIES: dict[EventType, Callable[[dict[str, Any]], str]] = {
     EventType.WORKFLOW_EXECUTION_STARTED: _start,
     EventType.WORKFLOW_EXECUTION_COMPLETED: _result,
@@ -314,13 +374,18 @@ _SUMMARIES: dict[EventType, Callable[[dict[str, Any]], str]] = {
     EventType.ACTIVITY_TASK_STARTED: _attempt,
     EventType.ACTIVITY_TASK_COMPLETED: _result,
     EventType.ACTIVITY_TASK_FAILED: _failed,
-    EventType.ACTIVITY_TASK_TIMED_OUT: _failed,
+    EventType.ACTIVITY_TASK_TIMED_OUT: _timed_out,
     EventType.TIMER_STARTED: lambda a: f"timer {float(a['startToFireTimeout'])}s",
     EventType.TIMER_FIRED: lambda a: f"timer {a.get('timerId', '?')} fired",
     EventType.TIMER_CANCELED: lambda a: f"timer {a.get('timerId', '?')} canceled",
     EventType.WORKFLOW_EXECUTION_SIGNALED: lambda a: f"signal {a.get('signalName', '?')}"
     + (f" {short_repr(a['input'])}" if a.get("input") else ""),
-    EventType.MARKER_RECORDED: lambda a: f"marker {a.get('markerName', '?')}",
+    EventType.MARKER_RECORDED: _marker,
+    EventType.WORKFLOW_TASK_TIMED_OUT: lambda a: str(a.get("timeoutType", "")),
+    EventType.WORKFLOW_EXECUTION_CANCEL_REQUESTED: lambda a: str(a.get("cause", "")),
+    EventType.WORKFLOW_EXECUTION_UPDATE_ACCEPTED: _update_accepted,
+    EventType.WORKFLOW_EXECUTION_UPDATE_COMPLETED: _update_completed,
+    EventType.WORKFLOW_EXECUTION_UPDATE_REJECTED: _update_rejected,
     EventType.START_CHILD_WORKFLOW_EXECUTION_INITIATED: _start,
     EventType.CHILD_WORKFLOW_EXECUTION_COMPLETED: _result,
     EventType.CHILD_WORKFLOW_EXECUTION_FAILED: _failed,

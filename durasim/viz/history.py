@@ -16,6 +16,8 @@ from typing import Any
 from durasim.engine.history import History, HistoryEvent
 from durasim.i18n import t
 from durasim.trace import Trace
+from durasim.viz.event_kinds import KINDS, kind_label, kind_of
+from durasim.viz.style import EVENT_KIND_COLOURS
 
 _MUTED, _HIGHLIGHT, _REPLAYED = "#9aa0a6", "#fff3bf", "#e9f5ec"
 _CELL = "text-align:left;padding:2px 8px;"
@@ -32,11 +34,23 @@ def _format_seconds(seconds: float) -> str:
     return f"{seconds / 86400:.2f} d"
 
 
+def _kind_tag(kind: str, event: HistoryEvent) -> str:
+    """The coloured label that makes a timeout, a cancellation, an update... stand out."""
+    return (f'<span class="durasim-tag" style="background:{EVENT_KIND_COLOURS[kind]};'
+            f'color:#fff;border-radius:3px;padding:0 4px;margin-left:6px;font-size:10px">'
+            f"{html.escape(kind_label(kind, event.event_type, event.attributes))}</span>")
+
+
 def _row_html(event: HistoryEvent, highlight: int | None, replayed: Collection[int]) -> str:
     styles, classes = [], []
+    kind = kind_of(event)
     if event.event_type.is_workflow_task:
-        styles.append(f"color:{_MUTED}")
         classes.append("durasim-wft")
+        if kind is None:  # routine bookkeeping; a failed or retried task is not
+            styles.append(f"color:{_MUTED}")
+    if kind is not None:
+        styles.append(f"border-left:4px solid {EVENT_KIND_COLOURS[kind]}")
+        classes.append(f"durasim-kind-{kind}")
     if event.event_id in replayed:
         styles.append(f"background:{_REPLAYED}")
         classes.append("durasim-replayed")
@@ -44,9 +58,11 @@ def _row_html(event: HistoryEvent, highlight: int | None, replayed: Collection[i
         styles.append(f"background:{_HIGHLIGHT};font-weight:bold")
         classes.append("durasim-highlight")
     mark = "↺" if event.event_id in replayed else ""
-    cells = (mark, str(event.event_id), _format_seconds(event.time), str(event.event_type),
-             event.summary())
-    body = "".join(f'<td style="{_CELL}">{html.escape(c)}</td>' for c in cells)
+    cells = [html.escape(c) for c in (mark, str(event.event_id), _format_seconds(event.time),
+                                      str(event.event_type), event.summary())]
+    if kind is not None:
+        cells[3] += _kind_tag(kind, event)
+    body = "".join(f'<td style="{_CELL}">{c}</td>' for c in cells)
     return (f'<tr class="{" ".join(classes)}" data-event-id="{event.event_id}" '
             f'style="{";".join(styles)}">{body}</tr>')
 
@@ -145,6 +161,9 @@ def history_view(history: Any, *, compact: bool = True, cursor: int | None = Non
         notes.append(f"{window[0].event_id}–{window[-1].event_id} / {len(found)}")
     table = history_table_html(shown, compact=compact, highlight=cursor,
                                replayed=frozenset(replayed))
+    kinds = {kind_of(e) for e in shown if not (compact and e.event_type.is_workflow_task)}
+    notes += [f"<span style='border-left:4px solid {EVENT_KIND_COLOURS[k]};padding-left:3px'>"
+              f"{html.escape(t(f'kind_{k}'))}</span>" for k in KINDS if k in kinds]
     if replayed:
         notes.append(f"↺ {html.escape(t('replay'))}")
     if cursor is not None:

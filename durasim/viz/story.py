@@ -13,13 +13,17 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
+from durasim.engine.history import History, HistoryEvent
+from durasim.i18n import t
 from durasim.trace import Trace, TraceEvent
+from durasim.viz.event_kinds import KINDS, event_kind, kind_label, timeout_label
 from durasim.viz.style import lane_order
 
 MARK_KINDS = ("step", "effect", "commit", "rollback", "crash", "restart", "replay", "recover",
               "history", "activity", "failed", "redeliver", "dead_letter", "retry",
-              "nondeterminism", "other")
-"""What a mark can be; the drawing picks a glyph and a colour for each."""
+              "nondeterminism", *KINDS, "other")
+"""What a mark can be; the drawing picks a glyph and a colour for each (the kinds of
+:mod:`durasim.viz.event_kinds` are history events that carry a lesson)."""
 
 _MESSAGE_KINDS = {"send", "receive", "drop", "lost"}
 _HIDDEN_WHEN_COLLAPSED = {"node_start", "publish", "ack"}
@@ -180,7 +184,7 @@ def tell(source: Any, *, window: tuple[float | None, float | None] | None = None
         events = [e for e in events
                   if (start is None or e.time >= start) and (end is None or e.time <= end)]
     has_steps = any(e.kind == "step" for e in events)
-    builder = _Builder(has_steps=has_steps, collapse=collapse)
+    builder = _Builder(has_steps=has_steps, collapse=collapse, recorded=_recorded(source))
     for index, event in enumerate(events):
         following = events[index + 1] if index + 1 < len(events) else None
         builder.add(event, following)
@@ -189,12 +193,24 @@ def tell(source: Any, *, window: tuple[float | None, float | None] | None = None
     return story
 
 
+def _recorded(source: Any) -> dict[tuple[str, int], HistoryEvent]:
+    """The run's history events by (workflow id, event id): the trace names an event by
+    type only, its attributes (which timeout, which marker) are in the history."""
+    histories = list(getattr(source, "histories", None) or [getattr(source, "history", None)])
+    for more in (getattr(source, "children", None) or {}).values():
+        histories += more
+    return {(h.workflow_id, e.event_id): e for h in histories if isinstance(h, History)
+            for e in h}
+
+
 class _Builder:
     """Walks the events once, packing them into columns."""
 
-    def __init__(self, *, has_steps: bool, collapse: bool) -> None:
+    def __init__(self, *, has_steps: bool, collapse: bool,
+                 recorded: dict[tuple[str, int], HistoryEvent] | None = None) -> None:
         self.has_steps = has_steps
         self.collapse = collapse
+        self.recorded = recorded or {}
         self.times: list[float] = []
         self.used: set[str] = set()
         self.blocked: set[int] = set()
@@ -257,10 +273,14 @@ class _Builder:
             self.spans.append(Span(event.node, "replay", column, column, event.time,
                                    event.time, label))
         elif kind == "history":
-            self.mark(event, "history", str(f.get("type", "")))
+            self.history(event)
         elif kind == "activity":
             self.activity(event)
-        elif kind in ("redeliver", "dead_letter", "retry", "nondeterminism"):
+        elif kind == "retry":
+            self.retry(event)
+        elif kind == "workflow_task_failed":
+            self.mark(event, "task_retry", t("task_failed"))
+        elif kind in ("redeliver", "dead_letter", "nondeterminism"):
             self.mark(event, kind, kind.replace("_", " "))
         else:
             self.mark(event, "other", kind)
@@ -276,6 +296,27 @@ class _Builder:
         column = self.column(event)
         self.marks.append(Mark(column, event.time, event.node, kind, label,
                                fields=dict(event.fields)))
+
+    def history(self, event: TraceEvent) -> None:
+        """A recorded event: a small square, or its own mark when it carries a lesson."""
+        f = event.fields
+        name = str(f.get("type", ""))
+        found = self.recorded.get((str(f.get("workflow", "")), int(f.get("id", 0) or 0)))
+        attributes = found.attributes if found is not None and found.event_type == name else None
+        kind = event_kind(name, attributes)
+        if kind is None or name == "ActivityTaskStarted":  # its timeout: the retry's mark
+            self.mark(event, "history", name)
+        else:
+            self.mark(event, kind, kind_label(kind, name, attributes))
+
+    def retry(self, event: TraceEvent) -> None:
+        """The server retries an activity; after a timeout, the timeout is the news."""
+        f = event.fields
+        label = t("retry_n", n=f.get("attempt", "?"))
+        if "timeout" in f:
+            self.mark(event, "timeout", f"{timeout_label(f['timeout'])} → {label}")
+        else:
+            self.mark(event, "retry", label)
 
     def step(self, event: TraceEvent) -> None:
         f = event.fields

@@ -49,6 +49,21 @@ FUTURE = "#ffffff"
 NOW = "#0969da"
 """The "now" line."""
 MONEY_IN_FLIGHT = "#bc4c00"
+HEARTBEAT = "#bf3989"
+"""A heartbeat: an activity telling the server it is alive (and how far it got)."""
+
+EVENT_KIND_COLOURS: dict[str, str] = {
+    "timeout": "#e16f24",
+    "cancel": "#a40e26",
+    "update": "#0550ae",
+    "signal": "#218bff",
+    "local_activity": "#6639ba",
+    "patch": "#57606a",
+    "marker": "#57606a",
+    "task_retry": "#82071e",
+}
+"""Colour of each kind of history event that carries a lesson (see viz.event_kinds):
+the same in the history view and on the timeline."""
 
 FONT = "DejaVu Sans"
 FONT_SIZE = 9.0

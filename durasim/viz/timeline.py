@@ -18,6 +18,7 @@ from matplotlib.patches import Patch, Rectangle
 
 from durasim.i18n import t
 from durasim.viz import style
+from durasim.viz.event_kinds import KINDS
 from durasim.viz.story import Arrow, Story, tell, time_ticks
 
 _GLYPHS: dict[str, tuple[str, str, float]] = {
@@ -36,12 +37,23 @@ _GLYPHS: dict[str, tuple[str, str, float]] = {
     "dead_letter": ("v", "#24292f", 50),
     "retry": ("o", "#8250df", 30),
     "nondeterminism": ("P", style.CRASH, 70),
+    # history events that carry a lesson (durasim.viz.event_kinds), one glyph each
+    "timeout": ("h", style.EVENT_KIND_COLOURS["timeout"], 70),
+    "cancel": ("8", style.EVENT_KIND_COLOURS["cancel"], 60),
+    "update": ("^", style.EVENT_KIND_COLOURS["update"], 60),
+    "signal": ("d", style.EVENT_KIND_COLOURS["signal"], 60),
+    "local_activity": ("p", style.EVENT_KIND_COLOURS["local_activity"], 60),
+    "patch": ("p", style.EVENT_KIND_COLOURS["patch"], 60),
+    "marker": ("p", style.EVENT_KIND_COLOURS["marker"], 50),
+    "task_retry": ("x", style.EVENT_KIND_COLOURS["task_retry"], 60),
     "other": ("o", "#8c959f", 10),
 }
-_LABELLED = {"replay", "recover", "redeliver", "dead_letter", "retry",
-             "nondeterminism"}
+_LABELLED = {"replay", "recover", "redeliver", "dead_letter", "retry", "nondeterminism",
+             *KINDS}
 _LEGEND = ("crash", "down", "replay", "effect", "rollback", "failed", "lost", "redeliver",
-           "dead_letter")
+           "dead_letter", "heartbeat", *KINDS)
+_HEARTBEAT = "ActivityHeartbeat"
+"""The message an activity's heartbeat travels in: drawn in its own colour."""
 
 
 def timeline(run_or_trace: Any, *, window: tuple[float | None, float | None] | None = None,
@@ -183,7 +195,8 @@ def _arrows(ax: Axes, story: Story, lanes: dict[str, int], *, label: bool) -> No
             ys.append(y0)
             us.append(x1 - x0)
             vs.append(y1 - y0)
-            colours.append(style.LOST if arrow.fate == "lost" else style.MESSAGE)
+            colours.append(style.LOST if arrow.fate == "lost" else
+                           style.HEARTBEAT if arrow.label == _HEARTBEAT else style.MESSAGE)
             if arrow.fate == "lost":
                 losses.append((x1, y1))
             text = _message_text(arrow)
@@ -221,6 +234,8 @@ def _message_text(arrow: Arrow) -> str:
     generic ("ActivityTask · deposit"). Each text is written once per picture: the first
     arrow teaches the pattern, and forty identical labels would hide the arrows."""
     step = arrow.step
+    if arrow.label == _HEARTBEAT:
+        return t("heartbeat")
     if step is None or str(step) == arrow.label or isinstance(step, int):
         return arrow.label
     return f"{arrow.label} · {step}"
@@ -325,6 +340,8 @@ def _legend(ax: Axes, story: Story) -> None:
     present |= {s.kind for s in story.spans}
     if any(a.fate == "lost" for a in story.arrows):
         present.add("lost")
+    if any(a.label == _HEARTBEAT for a in story.arrows):
+        present.add("heartbeat")
     handles: list[Any] = []
     for kind in _LEGEND:
         if kind not in present:
@@ -336,6 +353,12 @@ def _legend(ax: Axes, story: Story) -> None:
         elif kind == "lost":
             handles.append(Line2D([], [], marker="x", color=style.LOST, linestyle="none",
                                   label=t("lost")))
+        elif kind == "heartbeat":
+            handles.append(Line2D([], [], color=style.HEARTBEAT, label=t("heartbeat")))
+        elif kind in KINDS:
+            marker, colour, _ = _GLYPHS[kind]
+            handles.append(Line2D([], [], marker=marker, color=colour, linestyle="none",
+                                  label=t(f"kind_{kind}")))
         else:
             marker, colour, _ = _GLYPHS[kind]
             handles.append(Line2D([], [], marker=marker, color=colour, linestyle="none",
