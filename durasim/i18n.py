@@ -163,6 +163,18 @@ _LABELS: dict[str, tuple[str, str]] = {
     "predict_wrong": ("Not this time: look at what really happened, and why.",
                       "Esta vez no: mira lo que pasó de verdad, y por qué."),
     "predict_you": ("you said", "dijiste"),
+    "predict_calls": ("Before it runs: how many times will each activity run?",
+                      "Antes de ejecutar: ¿cuántas veces va a correr cada actividad?"),
+    "predict_ran": ("ran", "corrió"),
+    "why_calls": ("workflow code runs once in effect: after a crash the worker replays it "
+                  "against the history instead of calling the activities again; an "
+                  "activity runs again only when its completion was not recorded before "
+                  "the crash (activities are at least once)",
+                  "el código del workflow corre una sola vez en efecto: después de una "
+                  "caída el worker lo re-ejecuta contra el historial en vez de volver a "
+                  "llamar a las actividades; una actividad vuelve a correr solo si su "
+                  "finalización no quedó registrada antes de la caída (las actividades son "
+                  "al menos una vez)"),
     "wait_start_to_close": (
         "Why nothing happens from {start} to {end}: {what}'s attempt was running on the "
         "worker that crashed; the server only learns it when the attempt's start-to-close "

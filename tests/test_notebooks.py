@@ -85,14 +85,8 @@ def test_notebook_runs_top_to_bottom(path: Path) -> None:
         assert "canceled; activities run: {'hold_stock': 1, 'release_stock': 1}" in output
 
 
-PREDICTIONS_PENDING = {"10_your_own_workflow"}
-"""Notebooks the lead is writing (issue 14); their predict cells come after."""
-
-
 @pytest.mark.parametrize("path", COURSE, ids=lambda p: p.stem)
 def test_two_predictions_come_before_the_runs_and_the_recap_links_them(path: Path) -> None:
-    if path.stem in PREDICTIONS_PENDING:
-        pytest.skip(f"{path.stem} is being rewritten; its predictions are added after")
     nb = nbformat.read(path, as_version=4)
     anchors: list[str] = []
     for index, cell in enumerate(nb.cells):

@@ -436,3 +436,51 @@ def test_predict_says_right_when_it_is_and_speaks_spanish() -> None:
     predict.reveal_button.click()
     assert predict.right is True and "¡Correcto!" in predict.answer.value
     assert "revertida" in predict.answer.value and "una sola transacción" in predict.answer.value
+
+
+CHARGED: dict[str, int] = {}
+
+
+@durasim.activity
+def charge_order(order: str) -> str:
+    CHARGED[order] = CHARGED.get(order, 0) + 1
+    return f"charged {order}"
+
+
+@durasim.activity
+def email_receipt(order: str) -> str:
+    return f"receipt for {order}"
+
+
+@workflow
+async def Checkout(ctx: durasim.WorkflowContext, order: str) -> str:
+    await ctx.activity(charge_order, order)
+    await ctx.activity(email_receipt, order)
+    return "done"
+
+
+def test_predict_a_workflow_asks_how_many_times_each_activity_runs() -> None:
+    from durasim.widgets import Predict
+
+    CHARGED.clear()
+    twice = Predict(workflow=Checkout, args=("o-1",), faults=Crash(at_step=1, when="after_effect"))
+    assert list(twice.choices) == ["charge_order", "email_receipt"]
+    assert twice.run is None and CHARGED == {}, "nothing runs before the guess"
+    twice.choices["charge_order"].value = 1
+    assert twice.reveal_button.disabled
+    twice.choices["email_receipt"].value = 1
+    twice.reveal_button.click()
+    assert twice.right is False and CHARGED == {"o-1": 2}
+    assert twice.guess == {"charge_order": 1, "email_receipt": 1}
+    answer = twice.answer.value
+    assert "ran ×2" in answer and "you said ×1 ✗" in answer and "you said ×1 ✓" in answer
+    assert "at least once" in answer and "completed" in answer
+
+    set_language("es")
+    once = Predict(workflow=Checkout, args=("o-2",), faults=Crash(node="worker", after_events=7))
+    assert "cuántas veces" in once.children[0].value
+    for choice in once.choices.values():
+        choice.value = 1
+    once.reveal_button.click()
+    assert once.right is True and CHARGED["o-2"] == 1 and once.run.replays == 1
+    assert "¡Correcto!" in once.answer.value and "completada" in once.answer.value
