@@ -7,6 +7,8 @@ ROOTOPT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # `make present LANG=en`: the deck's language (the environment's LANG, say en_US.UTF-8, is
 # not a deck language, so it never picks one by accident). The talk is given in Spanish.
 DECK    := $(or $(filter es en,$(LANG)),es)
+# `make lab LANG=es`: the course notebooks in Spanish (notebooks/es); English otherwise.
+COURSE  := notebooks$(if $(filter es,$(LANG)),/es,)
 
 .PHONY: lab demo test lint typecheck pytest bench slides present figures chromium clean
 
@@ -18,7 +20,7 @@ $(VENV): pyproject.toml
 
 lab: $(VENV)
 	.venv/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
-		--ServerApp.root_dir=notebooks $(ROOTOPT)
+		--ServerApp.root_dir=$(COURSE) $(ROOTOPT)
 
 demo: $(VENV)
 	.venv/bin/durasim demo

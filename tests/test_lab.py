@@ -25,9 +25,14 @@ def free_port() -> int:
 
 
 @pytest.mark.slow
-def test_make_lab_serves_the_notebooks_behind_a_token() -> None:
+@pytest.mark.parametrize("language, goals", [(None, "Learning goals"),
+                                             ("es", "Objetivos de aprendizaje")])
+def test_make_lab_serves_the_notebooks_behind_a_token(language: str | None, goals: str) -> None:
+    """``make lab`` opens the English notebooks; ``make lab LANG=es`` the Spanish ones."""
     port = free_port()
-    lab = subprocess.Popen(["make", "--no-print-directory", "lab", f"PORT={port}"], cwd=REPO,
+    chosen = [f"LANG={language}"] if language else []
+    lab = subprocess.Popen(["make", "--no-print-directory", "lab", f"PORT={port}", *chosen],
+                           cwd=REPO,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                            start_new_session=True, env={**os.environ, "BROWSER": "true"})
     try:
@@ -51,6 +56,10 @@ def test_make_lab_serves_the_notebooks_behind_a_token() -> None:
             except urllib.error.URLError:
                 time.sleep(0.2)  # printed its URL a moment before it listens
         assert "00_start_here.ipynb" in names
+        with urllib.request.urlopen(f"{api}/00_start_here.ipynb?token={token}",
+                                    timeout=10) as response:
+            first = "".join(json.load(response)["content"]["cells"][0]["source"])
+        assert goals in first, f"make lab {' '.join(chosen)} opened the wrong language"
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(api, timeout=10)
         assert refused.value.code == 403
