@@ -60,12 +60,6 @@ def timeline_rows(run: Run, limit: int = 14) -> list[tuple[float | None, str, st
     return [*shown, (None, "", t("tl_more", n=len(rows) - len(shown)))]
 
 
-def text_timeline(run: Run, limit: int = 14) -> list[str]:
-    """:func:`timeline_rows` as plain lines."""
-    return [f"  {'' if time is None else f'{time:9.3f}s':>10}  {node:<14} {text}"
-            for time, node, text in timeline_rows(run, limit)]
-
-
 def verdict_parts(run: Run) -> tuple[str, list[tuple[bool, str]], str]:
     """(outcome line, [(passed, what the check says)], why) for ``run``."""
     english = get_language() == "en"  # the architectures explain runs in English only

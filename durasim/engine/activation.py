@@ -13,7 +13,7 @@ import inspect
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
@@ -97,7 +97,6 @@ class Activation:
         finished: whether the code has ended (completed, failed, continued as new).
         frames: the user-code functions waiting now, outermost first (only when the
             instance tracks lines: reading them costs the source of each frame).
-        issued_lines: the line that issued each new command, by position in ``commands``.
         local_activities: local activities the code waits on: the worker runs them and
             resumes the code before it completes the task.
         update_rejections: updates refused by their validator (update id, error):
@@ -112,7 +111,6 @@ class Activation:
     replaying: bool = False
     finished: bool = False
     frames: tuple[Frame, ...] = ()
-    issued_lines: tuple[SourceLine | None, ...] = field(default=())
     local_activities: tuple[Any, ...] = ()
     update_rejections: tuple[tuple[str, BaseException], ...] = ()
 

@@ -276,7 +276,6 @@ class WorkflowInstance:
             matches=tuple(self._matches), mismatch=mismatch, task_failure=self._task_failure,
             replaying=self.replaying, finished=self.finished,
             frames=self.frames() if self.track_lines else (),
-            issued_lines=tuple(i.line for i in new),
             local_activities=tuple(self.local_activities.pending),
             update_rejections=tuple(self.updates.rejections))
 

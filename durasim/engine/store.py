@@ -45,8 +45,6 @@ class RunRecord:
 class HistoryStore:
     """The interface (and the in-memory implementation) of a history store."""
 
-    durable_across_processes = False
-
     def __init__(self) -> None:
         self._runs: dict[tuple[str, str], RunRecord] = {}
         self._order: list[tuple[str, str]] = []
@@ -122,8 +120,6 @@ class SQLiteStore(HistoryStore):
     Args:
         path: the database file (created if missing). Keep it in a temporary folder.
     """
-
-    durable_across_processes = True
 
     def __init__(self, path: str | Path) -> None:
         super().__init__()
