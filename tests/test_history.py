@@ -249,12 +249,17 @@ def engine_history() -> History:
                              "workflowTaskCompletedEventId": 4}),
         (E.UPSERT_WORKFLOW_SEARCH_ATTRIBUTES, {"searchAttributes": {"Stage": "paid"},
                                                "workflowTaskCompletedEventId": 4}),
+        (E.ACTIVITY_TASK_SCHEDULED, {
+            "activityId": "2", "activityType": "deposit", "taskQueue": "bank",
+            "input": ["bob", 25], "startToCloseTimeout": 5.0,
+            "workflowTaskCompletedEventId": 4}),
+        (E.ACTIVITY_TASK_STARTED, {"scheduledEventId": 13, "attempt": 1}),
         (E.ACTIVITY_TASK_COMPLETED, {"result": {"ok": True, "balance": [1.5, None]},
-                                     "scheduledEventId": 5, "startedEventId": 6}),
+                                     "scheduledEventId": 13, "startedEventId": 14}),
         (E.WORKFLOW_EXECUTION_COMPLETED, {"result": None, "workflowTaskCompletedEventId": 4}),
     ]
     times = [0.0, 0.0, 0.1, 0.1 + 0.2, 0.5, 1 / 3, 1.000000001, 2.0, 2.0 + 30 * 86400.0,
-             2592010.25, 2592010.5, 2592011.0, 2592012.0, 2592013.125]
+             2592010.25, 2592010.5, 2592011.0, 2592011.5, 2592011.75, 2592012.0, 2592013.125]
     return History([HistoryEvent(i, t, when, attrs)
                     for i, ((t, attrs), when) in enumerate(zip(events, times, strict=True), 1)],
                    workflow_id="transfer-1", workflow_type="Transfer")
@@ -303,13 +308,15 @@ def test_engine_history_loads_in_temporals_sdk() -> None:
     client = pytest.importorskip("temporalio.client")
     text = engine_history().to_temporal_json()
     parsed = client.WorkflowHistory.from_json("transfer-1", text)
-    assert len(parsed.events) == 14
+    assert len(parsed.events) == 16
     assert parsed.events[6].activity_task_failed_event_attributes.failure.cause is not None
 
 
 def test_writing_a_value_json_cannot_hold_names_the_event() -> None:
-    h = History([HistoryEvent(1, E.ACTIVITY_TASK_SCHEDULED, 0.0, {"input": [object()]})])
-    with pytest.raises(TypeError, match=r"event 1 \(ActivityTaskScheduled\)"):
+    h = History([HistoryEvent(1, E.WORKFLOW_EXECUTION_STARTED, 0.0,
+                              {"workflowType": "W", "input": [object()]})])
+    with pytest.raises(HistoryFormatError, match=r"^<history>: event index 0, field "
+                       r"workflowExecutionStartedEventAttributes\.input: cannot write"):
         h.to_temporal_json()
 
 

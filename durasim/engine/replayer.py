@@ -16,6 +16,7 @@ from durasim.core import collector_paused
 from durasim.engine.commands import Command
 from durasim.engine.definitions import WorkflowDefinition, workflow_definition
 from durasim.engine.history import EventType, History
+from durasim.engine.history_rules import check_events
 from durasim.engine.runtime import WorkflowInstance
 from durasim.errors import HistoryFormatError, NondeterminismError
 
@@ -56,11 +57,12 @@ class Replayer:
     def replay(self, history: History | str) -> ReplayResult:
         """Replay one history; raises NondeterminismError at the first mismatch."""
         if not isinstance(history, History):
-            history = History.from_temporal_json(history)
-        if not history.events or (
-                history.events[0].event_type is not EventType.WORKFLOW_EXECUTION_STARTED):
-            raise HistoryFormatError(f"{history.source or '<history>'}: event 1 must be "
-                                     "WorkflowExecutionStarted")
+            history = History.from_temporal_json(history)  # checked as it is read
+        else:  # built in memory: nothing checked it yet (issue 17.4: trust nothing)
+            check_events(history.events, history.source or "<history>")
+        if not history.events:
+            raise HistoryFormatError(f"{history.source or '<history>'}: no events; a history "
+                                     "starts with WorkflowExecutionStarted")
         started = history.events[0].attributes
         name = started.get("workflowType", "")
         definition = self.definitions.get(name)

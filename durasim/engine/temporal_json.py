@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from durasim.engine.history import EventType, History, HistoryEvent, short_repr
+from durasim.engine.history_rules import check_events
 from durasim.engine.temporal_values import (
     ANCHOR_NS,
     DURATION,
@@ -63,6 +64,7 @@ def load_history(data: str | bytes | os.PathLike[str] | dict[str, Any] | list[An
     """
     doc, name = _read_document(data)
     events = _decode_events(_events_list(doc, name), name)
+    check_events(events, name)
     start = next((e for e in events
                   if e.event_type is EventType.WORKFLOW_EXECUTION_STARTED), None)
     attrs = start.attributes if start else {}
@@ -77,10 +79,24 @@ def load_history(data: str | bytes | os.PathLike[str] | dict[str, Any] | list[An
 
 
 def dump_history(history: History, *, indent: int | None = 2) -> str:
-    """Temporal's JSON: loaded events verbatim, engine-made ones in the same shape."""
+    """Temporal's JSON: loaded events verbatim, engine-made ones in the same shape.
+
+    Raises:
+        HistoryFormatError: the history breaks a rule of :mod:`~durasim.engine.history_rules`
+            or an event holds a value Temporal's JSON cannot (it could not be loaded back),
+            naming the source, the event index and the field.
+    """
+    source = history.source or "<history>"
+    check_events(history.events, source)
     anchor = _anchor_ns(history.events)
-    return json.dumps({"events": [_event_to_json(e, anchor) for e in history.events]},
-                      indent=indent, ensure_ascii=False)
+    written = []
+    for index, event in enumerate(history.events):
+        try:
+            written.append(_event_to_json(event, anchor))
+        except FieldError as bad:
+            raise HistoryFormatError(f"{source}: event index {index}, field {bad.field}: "
+                                     f"{bad.problem}") from None
+    return json.dumps({"events": written}, indent=indent, ensure_ascii=False)
 
 
 # --------------------------------------------------------------------------- which codec
@@ -124,8 +140,8 @@ def _codec_for(event_type: EventType, key: str) -> Codec | None:
 
 def _read_document(data: Any) -> tuple[Any, str]:
     """Whatever the caller gave -> (parsed JSON, name of the source for messages)."""
-    if isinstance(data, dict | list):
-        return data, "<object>"
+    if data is None or isinstance(data, dict | list | bool | int | float):
+        return data, "<object>"  # parsed JSON (what is not an object is refused later)
     if isinstance(data, str):
         text = data.lstrip("\ufeff \t\r\n")  # a BOM is how some editors start a file
         if text[:1] in ("{", "[") or "\n" in data or len(data) > 4096:
@@ -164,13 +180,16 @@ def _parse_json(text: str, source: str) -> Any:
 
 def _events_list(doc: Any, source: str) -> list[Any]:
     if isinstance(doc, list):
-        return doc
+        doc = {"events": doc}
     if not isinstance(doc, dict) or "events" not in doc:
         raise HistoryFormatError(f"{source}: top level: expected an object with an 'events' "
                                  f"array or an array of events, got {kind_of(doc)}")
     if not isinstance(doc["events"], list):
         raise HistoryFormatError(f"{source}: field events: expected an array of events, "
                                  f"got {kind_of(doc['events'])}")
+    if not doc["events"]:
+        raise HistoryFormatError(f"{source}: field events: no events; a history starts "
+                                 "with WorkflowExecutionStarted")
     return doc["events"]
 
 
@@ -246,28 +265,29 @@ def _anchor_ns(events: list[HistoryEvent]) -> int:
 
 
 def _event_to_json(event: HistoryEvent, anchor_ns: int) -> dict[str, Any]:
+    """One event as Temporal writes it (a loaded one exactly as it was read).
+
+    Raises:
+        FieldError: a value that cannot be written, with the path of its field.
+    """
     if event.raw is not None:
         return event.raw
     event_type = event.event_type
     try:
         when = format_time(anchor_ns + round(event.time * NS))
     except (TypeError, ValueError, OverflowError) as exc:
-        raise ValueError(f"cannot write event {event.event_id}: bad time: {exc}") from exc
+        raise FieldError("eventTime", f"cannot write {event.time!r}: {exc}") from None
+
+    def lookup(key: str) -> Codec | None:
+        return _codec_for(event_type, key)
+    try:
+        attributes = encode_object(event.attributes, lookup)
+    except FieldError as bad:
+        raise bad.under(event_type.attributes_key) from None
     return {
         "eventId": str(event.event_id),
         "eventTime": when,
         "eventType": event_type.proto_name,
         "taskId": str(1_048_576 + event.event_id),
-        event_type.attributes_key: _encode_attributes(event),
+        event_type.attributes_key: attributes,
     }
-
-
-def _encode_attributes(event: HistoryEvent) -> dict[str, Any]:
-    """Encode an engine-made event's attributes, naming the event and field on a bad value."""
-    def lookup(key: str) -> Codec | None:
-        return _codec_for(event.event_type, key)
-    try:
-        return encode_object(event.attributes, lookup)
-    except (TypeError, ValueError, AttributeError) as exc:
-        kind = ValueError if isinstance(exc, ValueError) else TypeError
-        raise kind(f"cannot write event {event.event_id} ({event.event_type}): {exc}") from exc

@@ -270,17 +270,26 @@ def decode_object(obj: dict[str, Any], lookup: Lookup) -> dict[str, Any]:
 
 
 def encode_object(obj: dict[str, Any], lookup: Lookup) -> dict[str, Any]:
-    """Encode the fields ``lookup`` knows, naming the field in any error."""
+    """Encode the fields ``lookup`` knows (the others must already be JSON).
+
+    Raises:
+        FieldError: a value its field's codec (or JSON) cannot write, naming the field.
+    """
     out: dict[str, Any] = {}
     for key, value in obj.items():
         codec = lookup(key)
         if codec is PAYLOAD_LIST and not value:
             continue  # Temporal leaves out an empty input rather than writing {}
         try:
-            out[key] = value if codec is None else codec.encode(value)
-        except (TypeError, ValueError, AttributeError) as exc:
-            kind = ValueError if isinstance(exc, ValueError) else TypeError
-            raise kind(f"field {key!r}: {exc}") from exc
+            if codec is None:
+                json.dumps(value)  # what is not JSON fails here, where its field is known
+                out[key] = value
+            else:
+                out[key] = codec.encode(value)
+        except FieldError as bad:
+            raise bad.under(key) from None
+        except (TypeError, ValueError, AttributeError, RecursionError) as exc:
+            raise FieldError(str(key), f"cannot write {short_repr(value)}: {exc}") from None
     return out
 
 

@@ -14,15 +14,14 @@ counterexample, and print it in a form a student can paste back into a notebook:
   ``@durasim.workflow`` with the signals it needs and its expected result, computed from
   the program alone, never by running it.
 * :func:`temporal_histories` -- valid and mutated Temporal JSON histories, for fuzzing
-  the history loader.
+  whatever reads them; :func:`history_mutations` damages a history of your own.
 * ``fault_plans(workflow=MyWorkflow, args=(...))`` -- crashes for any workflow, an
   ``@durasim.workflow`` or a Temporal SDK class, at the crash points
   :func:`crash_points` reads off one crash-free run.
 
 Each family lives in its own module (:mod:`~durasim.strategies.plans`,
 :mod:`~durasim.strategies.programs`, :mod:`~durasim.strategies.histories`,
-:mod:`~durasim.strategies.workflows`); import them
-from here.
+:mod:`~durasim.strategies.workflows`); import them from here.
 
 Example:
     A property in five lines: whatever the workflow and the crashes of the worker or the
@@ -42,7 +41,11 @@ Example:
 
 from __future__ import annotations
 
-from durasim.strategies.histories import history_sources, temporal_histories
+from durasim.strategies.histories import (
+    history_mutations,
+    history_sources,
+    temporal_histories,
+)
 from durasim.strategies.plans import (
     ARCHITECTURE_NODES,
     ENGINE_NODES,
@@ -82,6 +85,7 @@ __all__ = [
     "build_workflow",
     "crash_points",
     "fault_plans",
+    "history_mutations",
     "history_sources",
     "node_names",
     "scenario_steps",

@@ -19,9 +19,10 @@ from typing import Any
 from hypothesis import strategies as st
 
 from durasim.engine.api import execute
+from durasim.engine.history import EventType
 from durasim.strategies.programs import Program, build_workflow, workflow_programs
 
-__all__ = ["history_sources", "temporal_histories"]
+__all__ = ["history_mutations", "history_sources", "temporal_histories"]
 
 
 def history_sources() -> list[Path]:
@@ -71,6 +72,9 @@ _JUNK_STRINGS = st.sampled_from([
     "2026-01-01T00:00:00Z", "P1D", "10", "10x", "-5s", "1e400s", "%%%", "AAAA", "e30=",
     "eyJhIjo=", "\u0000", "\ud7ff"]) | st.text(max_size=10)
 
+_ANY_JUNK = _JUNK | _JUNK_STRINGS
+"""Junk of every kind (strategies are built once: building one costs more than drawing)."""
+
 
 def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """Every (container path, key) inside ``doc``, to pick a place to mutate."""
@@ -89,6 +93,20 @@ def _container(doc: Any, path: tuple[Any, ...]) -> Any:
     return doc
 
 
+def _place(draw: st.DrawFn, doc: Any) -> tuple[Any, Any] | None:
+    """A (container, key) somewhere in ``doc``, found by walking down from the top and
+    stopping at each level one time in four: any depth, without listing every place."""
+    place = None
+    node = doc
+    while isinstance(node, dict | list) and node:
+        keys = list(node) if isinstance(node, dict) else range(len(node))
+        key = keys[draw(st.integers(0, len(keys) - 1))]
+        place, node = (node, key), node[key]
+        if not draw(st.integers(0, 3)):
+            break
+    return place
+
+
 def _events(doc: Any) -> list[Any] | None:
     if isinstance(doc, dict) and isinstance(doc.get("events"), list):
         events: list[Any] = doc["events"]
@@ -96,59 +114,54 @@ def _events(doc: Any) -> list[Any] | None:
     return doc if isinstance(doc, list) else None
 
 
+_DAMAGES = st.sampled_from(["set_value", "delete_key", "event_field", "payload",
+                           "rename_attributes", "events_junk", "top_junk", "empty"])
+_EVENT_FIELDS = st.sampled_from(["eventId", "eventType", "eventTime", "taskId"])
+_ATTRIBUTE_KEYS = st.sampled_from([
+    "timerFiredEventAttributes", "activityTaskScheduledEventAttributes",
+    "workflowExecutionStartedEventAttributes", "bogusEventAttributes"])
+_EMPTY = st.sampled_from([{}, [], {"events": []}, {"events": [{}]}])
+
+
 @st.composite
-def _mutate(draw: st.DrawFn, doc: Any) -> Any:
-    """One structural mutation of a parsed history (returns the new document)."""
+def _damage(draw: st.DrawFn, doc: Any) -> Any:
+    """One blow to the document's structure (returns the new document): junk anywhere,
+    a key removed, event fields and payloads broken, attributes under the wrong key."""
     events = _events(doc)
-    kind = draw(st.sampled_from([
-        "set_value", "delete_key", "drop_event", "duplicate_event", "swap_events",
-        "event_field", "payload", "rename_attributes", "events_junk", "top_junk",
-        "empty"]))
-    if kind in ("drop_event", "duplicate_event", "swap_events", "event_field", "payload",
-                "rename_attributes") and not events:
+    kind = draw(_DAMAGES)
+    if kind in ("event_field", "payload", "rename_attributes") and not events:
         kind = "set_value"
     if kind == "set_value" or kind == "delete_key":
-        paths = _paths(doc)
-        if not paths:
+        place = _place(draw, doc)
+        if place is None:
             return draw(_JUNK)
-        path = draw(st.sampled_from(paths))
-        holder = _container(doc, path)
+        holder, key = place
         if kind == "delete_key":
-            del holder[path[-1]]
+            del holder[key]
         else:
-            holder[path[-1]] = draw(_JUNK | _JUNK_STRINGS)
+            holder[key] = draw(_ANY_JUNK)
         return doc
-    assert events is not None or kind in ("events_junk", "top_junk", "empty")
-    if kind == "drop_event" and events:
-        del events[draw(st.integers(0, len(events) - 1))]
-    elif kind == "duplicate_event" and events:
-        i = draw(st.integers(0, len(events) - 1))
-        events.insert(i, copy.deepcopy(events[i]))
-    elif kind == "swap_events" and events and len(events) > 1:
-        i = draw(st.integers(0, len(events) - 2))
-        events[i], events[i + 1] = events[i + 1], events[i]
-    elif kind == "event_field" and events:
+    if kind == "event_field" and events:
         event = events[draw(st.integers(0, len(events) - 1))]
         if isinstance(event, dict):
-            key = draw(st.sampled_from(["eventId", "eventType", "eventTime", "taskId"]))
+            key = draw(_EVENT_FIELDS)
             if draw(st.booleans()):
                 event.pop(key, None)
             else:
-                event[key] = draw(_JUNK_STRINGS | _JUNK)
+                event[key] = draw(_ANY_JUNK)
     elif kind == "payload" and events:
-        payloads = [p for p in _paths(doc) if p[-1] in ("data", "metadata", "payloads")]
+        event = events[draw(st.integers(0, len(events) - 1))]
+        payloads = [p for p in _paths(event) if p[-1] in ("data", "metadata", "payloads")]
         if payloads:
             path = draw(st.sampled_from(payloads))
-            _container(doc, path)[path[-1]] = draw(_JUNK_STRINGS | _JUNK)
+            _container(event, path)[path[-1]] = draw(_ANY_JUNK)
     elif kind == "rename_attributes" and events:
         event = events[draw(st.integers(0, len(events) - 1))]
         if isinstance(event, dict):
             keys = [k for k in event if isinstance(k, str) and k.endswith("EventAttributes")]
             if keys:
                 value = event.pop(keys[0])
-                other = draw(st.sampled_from([
-                    "timerFiredEventAttributes", "activityTaskScheduledEventAttributes",
-                    "workflowExecutionStartedEventAttributes", "bogusEventAttributes"]))
+                other = draw(_ATTRIBUTE_KEYS)
                 event[other] = value
     elif kind == "events_junk":
         junk = draw(_JUNK)
@@ -159,7 +172,114 @@ def _mutate(draw: st.DrawFn, doc: Any) -> Any:
     elif kind == "top_junk":
         return draw(_JUNK)
     elif kind == "empty":
-        return draw(st.sampled_from([{}, [], {"events": []}, {"events": [{}]}]))
+        return copy.deepcopy(draw(_EMPTY))  # never hand out the strategy's own objects
+    return doc
+
+
+_NAMES = ("signalName", "timerId", "activityId", "markerName", "workflowId")
+"""Attributes naming things the engine looks up (a signal, a timer, an activity...)."""
+
+_WRONG_NAMES = st.sampled_from(["", None, 7, ["approve"], {"name": "x"}, True, "x" * 300])
+"""Names of the wrong kind: empty, null, a number, a list, an object, a boolean, huge."""
+
+
+def _attributes(event: Any) -> dict[str, Any] | None:
+    """An event's ``...EventAttributes`` object, if it has one."""
+    if not isinstance(event, dict):
+        return None
+    return next((v for k, v in event.items()
+                 if isinstance(k, str) and k.endswith("EventAttributes")
+                 and isinstance(v, dict)), None)
+
+
+def _pick_field(draw: st.DrawFn, events: list[Any], wanted: Any) -> tuple[dict[str, Any], str]:
+    """An (attributes, key) pair whose key satisfies ``wanted``, or ({}, "") if none does."""
+    found = [(attrs, key) for attrs in map(_attributes, events) if attrs
+             for key in attrs if wanted(key)]
+    return draw(st.sampled_from(found)) if found else ({}, "")
+
+
+_TWISTS = st.sampled_from(["drop", "repeat", "swap", "cut", "forget", "junk", "retarget",
+                          "rename", "retype"])
+_EVENT_TYPES = st.sampled_from(list(EventType))
+
+
+def _twist(draw: st.DrawFn, events: list[Any]) -> None:
+    """One change that keeps the document readable but may make the story impossible:
+    an event lost, repeated later (closed twice) or moved; the history cut short; an
+    attribute forgotten or junk; an event id pointing elsewhere; a name of the wrong kind;
+    an event turned into another type."""
+    kind = draw(_TWISTS)
+    i = draw(st.integers(0, len(events) - 1))
+    if kind == "drop":
+        del events[i]
+    elif kind == "repeat":
+        events.insert(draw(st.integers(i + 1, len(events))), copy.deepcopy(events[i]))
+    elif kind == "swap" and i + 1 < len(events):
+        events[i], events[i + 1] = events[i + 1], events[i]
+    elif kind == "cut":
+        del events[max(i, 1):]
+    elif kind in ("forget", "junk"):
+        attrs, key = _pick_field(draw, events, lambda _: True)
+        if key and kind == "forget":
+            del attrs[key]
+        elif key:
+            attrs[key] = draw(_ANY_JUNK)
+    elif kind == "retarget":
+        attrs, key = _pick_field(draw, events, lambda k: k.endswith("EventId"))
+        if key:
+            attrs[key] = str(draw(st.integers(-1, len(events) + 2)))
+    elif kind == "rename":
+        attrs, key = _pick_field(draw, events,
+                                 lambda k: k in _NAMES or k in ("activityType", "workflowType"))
+        if key in _NAMES:
+            attrs[key] = copy.deepcopy(draw(_WRONG_NAMES))
+        elif key:
+            attrs[key] = {"name": copy.deepcopy(draw(_WRONG_NAMES))}
+    elif kind == "retype" and isinstance(events[i], dict):
+        event = events[i]
+        new = draw(_EVENT_TYPES)
+        attrs = _attributes(event) or {}
+        for key in [k for k in event if isinstance(k, str) and k.endswith("EventAttributes")]:
+            del event[key]
+        event["eventType"] = new.proto_name
+        event[new.attributes_key] = attrs
+
+
+@st.composite
+def history_mutations(draw: st.DrawFn, doc: Any) -> Any:
+    """Damaged copies of one parsed Temporal JSON history, for fuzzing what reads it.
+
+    One to three mutations, each either structural damage (one time in four: junk values
+    anywhere, keys removed, broken ids, types, times and payloads, attributes under the
+    wrong key) or a twist that keeps the document readable but can make its story
+    impossible (an event dropped, repeated or moved, the history cut short, an attribute
+    forgotten or junk, an event id pointing elsewhere, a name of the wrong kind, an event
+    turned into another type). After a twist the event ids are usually renumbered 1, 2,
+    3..., so that the damage reaches past the id check to whatever reads the events.
+
+    Example:
+        >>> from durasim import History, HistoryFormatError
+        >>> doc = {"events": [{"eventId": "1", "eventTime": "2026-01-01T00:00:00Z",
+        ...     "eventType": "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED",
+        ...     "workflowExecutionStartedEventAttributes": {"workflowType": {"name": "W"}}}]}
+        >>> try:
+        ...     History.from_temporal_json(history_mutations(doc).example())
+        ... except HistoryFormatError:
+        ...     pass
+    """
+    doc = json.loads(json.dumps(doc))  # a copy, several times faster than deepcopy
+    for _ in range(draw(st.integers(1, 3))):
+        events = _events(doc)
+        if not events or not draw(st.integers(0, 3)):
+            doc = draw(_damage(doc))
+            continue
+        _twist(draw, events)
+        renumber = draw(st.integers(0, 9)) > 0  # nine times in ten
+        if renumber:
+            for number, event in enumerate(events, 1):
+                if isinstance(event, dict):
+                    event["eventId"] = str(number)
     return doc
 
 
@@ -189,11 +309,10 @@ def temporal_histories(draw: st.DrawFn, *, valid: bool | None = None, form: str 
     """Temporal JSON histories, valid or mutated, for fuzzing whatever reads them.
 
     Valid ones are real recordings (:func:`history_sources`) and histories of generated
-    programs run on the engine; mutated ones get one to three structural mutations
-    (a value replaced by junk, a key or an event removed, events duplicated or swapped,
-    bad ids, types, times and payloads) or byte-level damage (truncation, bad UTF-8,
-    absurd nesting). The promise to fuzz against: loading any of them either works or
-    raises :class:`~durasim.errors.HistoryFormatError`, nothing else.
+    programs run on the engine; mutated ones get :func:`history_mutations` or byte-level
+    damage (truncation, bad UTF-8, absurd nesting). The promise to fuzz against: loading
+    any of them either works or raises :class:`~durasim.errors.HistoryFormatError`, and
+    what loads can be shown, written and replayed without any other exception.
 
     Args:
         valid: True for valid histories only, False for mutated only, None for both.
@@ -216,9 +335,7 @@ def temporal_histories(draw: st.DrawFn, *, valid: bool | None = None, form: str 
         return text if as_text else json.loads(text)
     if as_text and draw(st.booleans()):
         return draw(_text_damage(text))
-    doc = json.loads(text)
-    for _ in range(draw(st.integers(1, 3))):
-        doc = draw(_mutate(doc))
+    doc = draw(history_mutations(json.loads(text)))
     if as_text or not isinstance(doc, dict | list):
         return json.dumps(doc) if draw(st.booleans()) else json.dumps(doc, indent=1)
     return doc

@@ -152,7 +152,7 @@ async def program_step(name: str, arg: int, duration: float, fails: bool) -> str
 
 @dataclass(frozen=True)
 class BuiltProgram:
-    """A program made runnable: pass ``workflow`` and ``signals`` to ``durasim.execute``.
+    """A program made runnable: ``execute(built.workflow, requests=built.signals)``.
 
     Attributes:
         program: the program.

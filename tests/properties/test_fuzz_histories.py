@@ -5,7 +5,8 @@ from another tool. Whatever they load, durasim must either read it or say in one
 what is wrong and where (source, event index, field) -- never crash with a traceback.
 Hypothesis starts from real recordings and engine histories and damages them: values
 replaced by junk, keys and events removed, events duplicated or swapped, bad ids, types,
-times and payloads, truncation, stray bytes, bad UTF-8 and absurd nesting.
+times and payloads, truncation, stray bytes, bad UTF-8 and absurd nesting. (What loads is
+then shown, written and replayed by tests/adversarial/test_history_inputs.py.)
 """
 
 from __future__ import annotations
@@ -22,17 +23,13 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 
-import tests.workflows.recorded
-from durasim import DurasimError, History, Replayer
+from durasim import History
 from durasim.cli import main
 from durasim.errors import HistoryFormatError
 from durasim.strategies import history_sources, temporal_histories
 from tests.conftest import FIXTURES, REPO
 from tests.properties import examples
 
-RECORDED_WORKFLOWS = [value for value in vars(tests.workflows.recorded).values()
-                     if hasattr(value, "__durasim_workflow__")]
-"""The workflows of the recorded histories (nothing is registered globally)."""
 SCRATCH = tempfile.TemporaryDirectory(prefix="durasim-fuzz-")
 """One folder for every file this module writes (hypothesis reuses it across examples)."""
 
@@ -79,19 +76,6 @@ def test_loading_raises_nothing_but_history_format_error(doc: Any) -> None:
 def test_valid_histories_load(doc: Any) -> None:
     history = History.from_temporal_json(doc)
     assert history.events[0].event_type.value == "WorkflowExecutionStarted"
-
-
-@settings(max_examples=examples(1000))
-@given(doc=temporal_histories(valid=False, form="json"))
-def test_replaying_a_damaged_history_raises_only_durasim_errors(doc: Any) -> None:
-    """What loads may still be nonsense to a workflow: the Replayer must say so in its own
-    words (NondeterminismError, HistoryFormatError), as ``durasim replay`` relies on."""
-    history = load(doc)
-    if history is None:
-        return
-    replayer = Replayer(workflows=RECORDED_WORKFLOWS)
-    with contextlib.suppress(DurasimError):
-        replayer.replay(history)
 
 
 @settings(max_examples=examples(1000))
