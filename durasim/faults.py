@@ -283,7 +283,7 @@ class FaultPlan:
         """Parse JSON text written by :meth:`to_json` (or by hand)."""
         try:
             data = json.loads(text)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, RecursionError) as exc:  # RecursionError: [[[[...
             raise FaultPlanError(f"fault plan is not valid JSON: {exc}") from None
         return cls.from_dict(data)
 

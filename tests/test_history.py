@@ -411,6 +411,11 @@ MALFORMED = {
     "activity type not an object": (_set(("events", 4, _ATTRS, "activityType"), "debit"), 4,
                                     "activityType"),
     "event not an object": (_set(("events", 5), "ActivityTaskStarted"), 5, "expected an event"),
+    "a lone surrogate in a name": (_set(("events", 4, _ATTRS, "activityType", "name"),
+                                        "deb\ud800it"), 4, f"{_ATTRS}.activityType.name"),
+    "a lone surrogate in a payload": (
+        _set((*_PAYLOAD, "data"), base64.b64encode(b'{"who": "\\udc00"}').decode()), 4,
+        f"{_ATTRS}.input.payloads[0].data.who"),
 }
 
 
@@ -461,6 +466,16 @@ def test_missing_file(tmp_path: Path) -> None:
         History.from_temporal_json(missing)
     with pytest.raises(HistoryFormatError, match="cannot read"):
         History.from_temporal_json(tmp_path)  # a folder
+
+
+def test_a_file_too_large_to_be_a_history_is_not_read_whole(tmp_path: Path) -> None:
+    """``/dev/zero`` or a wrong huge file must not fill the memory: reading stops."""
+    from durasim.engine.temporal_json import MAX_FILE_BYTES
+    huge = tmp_path / "huge.json"
+    with huge.open("wb") as file:
+        file.truncate(MAX_FILE_BYTES + 1)  # sparse: no disk used
+    with pytest.raises(HistoryFormatError, match=r"huge\.json: larger than 64 MiB"):
+        History.from_temporal_json(huge)
 
 
 def test_deeply_nested_failure_causes_are_refused_cleanly() -> None:

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from durasim.errors import DurasimError
 from durasim.faults import WHENS
 from durasim.i18n import LANGUAGES
 
@@ -69,6 +70,8 @@ def main(args: argparse.Namespace) -> int:
         args.crash_at_step)
     scenario = get_scenario(args.scenario)
     chosen = scenario.step(step)
+    if not args.no_pictures:
+        _make_folder(args.out)  # before the runs: a bad --out is said at once
     started = time.perf_counter()
     runs = story_runs(step, when=args.when, seed=args.seed, scenario=scenario)
     console = _console()
@@ -118,6 +121,15 @@ def _tell(console: Any, name: str, one: Run, timeline_rows: Any, verdict_parts: 
     console.print(f"  [italic]{t('why')}: {why}.[/italic]")
 
 
+def _make_folder(folder: Path) -> None:
+    """Create ``--out``, or say in one line why it cannot be (a file, no such place...)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or error
+        raise DurasimError(f"--out {str(folder)!r}: cannot make this folder: {reason}") from None
+
+
 def _pictures(runs: Mapping[str, Run], folder: Path) -> list[Path]:
     import matplotlib
 
@@ -126,12 +138,15 @@ def _pictures(runs: Mapping[str, Run], folder: Path) -> list[Path]:
 
     from durasim.viz import timeline
 
-    folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, one in runs.items():
         figure = timeline(one)
         path = folder / f"timeline_{name}.png"
-        figure.savefig(path, dpi=110, bbox_inches="tight")
-        plt.close(figure)
+        try:
+            figure.savefig(path, dpi=110, bbox_inches="tight")
+        except OSError as error:  # a full disk, a folder made read-only meanwhile...
+            raise DurasimError(f"cannot write {path}: {error.strerror or error}") from None
+        finally:
+            plt.close(figure)
         written.append(path)
     return written

@@ -63,6 +63,9 @@ def load_workflow(spec: str) -> Any:
     except Exception as exc:  # the user's module crashed while importing
         raise DurasimError(f"importing module {module_name!r} failed: "
                            f"{type(exc).__name__}: {exc}") from None
+    except SystemExit as exc:  # else `durasim replay` would exit 0: "replayed fine" in CI
+        raise DurasimError(f"importing module {module_name!r} called sys.exit({exc.code!r}); "
+                           "a workflow module must not exit when imported") from None
     for part in attr.split("."):
         try:
             target = getattr(target, part)

@@ -49,18 +49,34 @@ def _options(pairs: list[str]) -> dict[str, Any]:
     return options
 
 
+MAX_PLAN_BYTES = 1 << 20
+"""A fault plan is a few lines; reading stops here (``--faults /dev/zero`` must not hang)."""
+
+
+def _read_plan(path: Path) -> str:
+    """The text of a fault-plan file, or a FaultPlanError saying why it is not one."""
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_PLAN_BYTES + 1)
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or error
+        raise FaultPlanError(f"cannot read {path}: {reason}") from None
+    if len(data) > MAX_PLAN_BYTES:
+        raise FaultPlanError(f"{path}: larger than {MAX_PLAN_BYTES >> 20} MiB, so not a "
+                             "fault plan")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise FaultPlanError(f"{path}: not UTF-8 text (byte {error.start}); a fault plan "
+                             "is JSON") from None
+
+
 def main(args: argparse.Namespace) -> int:
     """Run and print."""
     from durasim.api import run
     from durasim.faults import FaultPlan
 
-    plan = FaultPlan()
-    if args.faults is not None:
-        try:
-            text = args.faults.read_text()
-        except OSError as error:
-            raise FaultPlanError(f"cannot read {args.faults}: {error.strerror}") from None
-        plan = FaultPlan.from_json(text)
+    plan = FaultPlan() if args.faults is None else FaultPlan.from_json(_read_plan(args.faults))
     try:
         result = run(args.scenario, args.architecture, plan, seed=args.seed,
                      **_options(args.option))

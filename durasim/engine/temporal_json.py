@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 from durasim.engine.history import EventType, History, HistoryEvent, short_repr
@@ -34,6 +33,7 @@ from durasim.engine.temporal_values import (
     TASK_QUEUE,
     Codec,
     FieldError,
+    check_text,
     decode_object,
     encode_object,
     expect,
@@ -45,7 +45,11 @@ from durasim.engine.temporal_values import (
 )
 from durasim.errors import HistoryFormatError
 
-__all__ = ["dump_history", "load_history"]
+__all__ = ["MAX_FILE_BYTES", "dump_history", "load_history"]
+
+MAX_FILE_BYTES = 64 << 20
+"""The most a history file may hold. Temporal refuses histories over 50 MB; the bound keeps
+``/dev/zero`` or a wrong multi-gigabyte file from filling the memory."""
 
 
 def load_history(data: str | bytes | os.PathLike[str] | dict[str, Any] | list[Any], *,
@@ -153,11 +157,15 @@ def _read_document(data: Any) -> tuple[Any, str]:
                         f"JSON, not {type(data).__name__}")
     source = os.fspath(data)
     try:
-        content = Path(source).read_bytes()
+        with open(source, "rb") as file:
+            content = file.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise HistoryFormatError(f"{source}: no such file") from None
     except (OSError, ValueError) as exc:
         raise HistoryFormatError(f"{source}: cannot read: {exc}") from None
+    if len(content) > MAX_FILE_BYTES:
+        raise HistoryFormatError(f"{source}: larger than {MAX_FILE_BYTES >> 20} MiB, so not a "
+                                 "history (Temporal stops a history at 50 MB)")
     return _parse_json(_utf8(content, source), source), source
 
 
@@ -203,6 +211,7 @@ _HAS_INPUT = frozenset({
 def _decode_event(obj: Any, index: int) -> tuple[int, EventType, int, dict[str, Any]]:
     """One JSON event -> (id, type, eventTime in ns, decoded attributes)."""
     obj = expect(obj, dict, "an event object")
+    check_text(obj)
     for key in ("eventId", "eventType", "eventTime"):
         if key not in obj:
             raise FieldError(key, "missing")

@@ -24,8 +24,8 @@ from durasim.engine.history import short_repr
 
 __all__ = [
     "DURATION", "FAILURE", "INT32", "INT64", "NAME", "NS", "PAYLOAD_LIST", "PAYLOAD_MAP",
-    "PAYLOAD_ONE", "TASK_QUEUE", "Codec", "FieldError", "decode_object", "encode_object",
-    "expect", "field", "format_time", "indexed", "kind_of", "parse_time",
+    "PAYLOAD_ONE", "TASK_QUEUE", "Codec", "FieldError", "check_text", "decode_object",
+    "encode_object", "expect", "field", "format_time", "indexed", "kind_of", "parse_time",
 ]
 
 
@@ -79,6 +79,35 @@ def field(obj: dict[str, Any], key: str, decode: Callable[[Any], Any], default: 
         raise bad.under(key) from None
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def check_text(value: Any) -> None:
+    """Refuse text that is not Unicode: a lone surrogate, which JSON's ``\\ud800`` escapes
+    can spell but UTF-8 (Temporal's wire format, a terminal, a file) cannot.
+
+    Raises:
+        FieldError: naming the path to the first such string (a key or a value).
+    """
+    if isinstance(value, str):
+        if not value.isascii() and _SURROGATE.search(value):
+            raise FieldError("", f"text {short_repr(value)} holds a lone surrogate, which "
+                                 "is not Unicode")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_text(key)  # a bad key: the message shows it, the path ends above it
+            try:
+                check_text(item)
+            except FieldError as bad:
+                raise bad.under(key) from None
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            try:
+                check_text(item)
+            except FieldError as bad:
+                raise bad.under(f"[{index}]") from None
+
+
 def _b64(text: Any) -> bytes:
     expect(text, str, "a base64 string")
     try:  # protobuf JSON also accepts the URL-safe alphabet and missing padding
@@ -109,9 +138,14 @@ def _decode_payload(value: Any) -> Any:
     if not encoding.startswith("json/"):
         return data  # binary/plain, encrypted, protobuf...: opaque bytes (raw keeps the rest)
     try:
-        return json.loads(data.decode("utf-8"))
+        decoded = json.loads(data.decode("utf-8"))
     except (ValueError, RecursionError):
         raise FieldError("data", f"{encoding} payload is not valid JSON") from None
+    try:
+        check_text(decoded)
+    except FieldError as bad:
+        raise bad.under("data") from None
+    return decoded
 
 
 def _encode_payload(value: Any) -> dict[str, Any]:
