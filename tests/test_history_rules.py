@@ -17,10 +17,21 @@ from typing import Any
 import pytest
 
 import tests.workflows.recorded as recorded
+from durasim.engine.api import execute
 from durasim.engine.history import EventType, History, HistoryEvent
 from durasim.engine.history_rules import check_events
 from durasim.engine.replayer import Replayer
 from durasim.errors import HistoryFormatError
+from durasim.faults import Crash
+from durasim.strategies import (
+    ActivityStep,
+    ChildStep,
+    ParallelStep,
+    PatchStep,
+    Program,
+    SignalStep,
+    build_workflow,
+)
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REPLAYER = Replayer(workflows=[recorded.MoneyTransfer, recorded.DelayedTransfer,
@@ -248,6 +259,23 @@ def test_every_recording_keeps_the_rules() -> None:
     assert len(paths) >= 18
     for path in paths:
         check_events(History.from_temporal_json(path).events, str(path))
+
+
+def test_the_engine_links_a_child_that_starts_during_a_workflow_task() -> None:
+    """Found by the rules: a child that started and finished while its parent's workflow
+    task was in flight (the worker crashed) was closed with ``startedEventId`` 0."""
+    program = Program((SignalStep("s1", 0), SignalStep("s2", 0), ParallelStep((
+        (ChildStep(Program((ActivityStep("a1", 0),))),),
+        (ChildStep(Program((PatchStep("p1"),))),),
+        (PatchStep("p2"), PatchStep("p3"), PatchStep("p4"))))))
+    built = build_workflow(program)
+    run = execute(built.workflow, requests=built.signals, seed=0,
+                  faults=[Crash(node="worker", after_events=17)])
+    assert run.status == "completed"
+    check_events(run.history.events, "engine")
+    closes = [e for e in run.history
+              if e.event_type is EventType.CHILD_WORKFLOW_EXECUTION_COMPLETED]
+    assert len(closes) == 2 and all(e.attributes["startedEventId"] for e in closes)
 
 
 def test_a_valid_history_built_in_memory_replays() -> None:

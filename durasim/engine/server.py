@@ -40,6 +40,8 @@ from durasim.network import Message, Network
 from durasim.node import Node
 
 E = EventType
+_CHILD_CLOSED = (E.CHILD_WORKFLOW_EXECUTION_COMPLETED, E.CHILD_WORKFLOW_EXECUTION_FAILED)
+
 
 class Server:
     """The durable-execution service, living on a node named ``"server"``.
@@ -138,10 +140,18 @@ class Server:
         first = len(events) + 1
         batch = [HistoryEvent(first + i, spec[0], spec[2] if len(spec) == 3 else now, spec[1])
                  for i, spec in enumerate(specs)]
-        for event in batch:
+        for index, event in enumerate(batch):
             for key in ("startedEventId", "scheduledEventId"):
                 if event.attributes.get(key) == PREVIOUS:
                     event.attributes[key] = event.event_id - 1
+            if event.event_type in _CHILD_CLOSED and not event.attributes["startedEventId"]:
+                # the child started while a workflow task was in flight: its
+                # ChildWorkflowExecutionStarted was parked too, and has an id only now
+                event.attributes["startedEventId"] = next(
+                    (e.event_id for e in batch[:index]
+                     if e.event_type is E.CHILD_WORKFLOW_EXECUTION_STARTED
+                     and e.attributes["initiatedEventId"] == event.attributes["initiatedEventId"]),
+                    0)
         self.store.append(ex.record.workflow_id, ex.record.run_id, batch, ex.state(), status)
         self._appended(ex.record, batch)
         return batch
