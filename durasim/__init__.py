@@ -25,6 +25,7 @@ from durasim.engine.api import execute
 from durasim.engine.client import Cancel, Query, Signal, Update
 from durasim.engine.definitions import activity, workflow
 from durasim.engine.failures import ActivityError, ApplicationError
+from durasim.engine.history import HISTORY_VIEWERS as _HISTORY_VIEWERS
 from durasim.engine.history import History
 from durasim.engine.replayer import Replayer
 from durasim.engine.retry import RetryPolicy
@@ -65,6 +66,15 @@ def __getattr__(name: str) -> Any:
                          f"holds {', '.join(__all__)}; the rest is in a subpackage "
                          "(durasim.engine, durasim.scenarios, durasim.errors, ...)")
 
+
+def _history_table(history: History) -> str:
+    """History._repr_html_: the event table durasim.viz draws, as for WorkflowRun.show()."""
+    from durasim.viz.history import history_table_html
+
+    return history_table_html(history)
+
+
+_HISTORY_VIEWERS.append(_history_table)
 
 try:
     __version__ = version("durasim")

@@ -340,6 +340,16 @@ def test_repr_html_has_a_row_per_event_with_muted_workflow_tasks() -> None:
     assert "MoneyTransfer" in page
 
 
+def test_without_a_registered_viewer_a_history_shows_as_lines(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine cannot import durasim.viz; the front door registers its table."""
+    from durasim.engine import history as model
+    monkeypatch.setattr(model, "HISTORY_VIEWERS", [])
+    page = History.from_temporal_json(MONEY)._repr_html_()
+    assert page.startswith("<pre>History(MoneyTransfer") and page.count("\n") == 23
+    assert "debit([&#x27;alice&#x27;, 25])" in page
+
+
 def test_history_table_html_options() -> None:
     h = History.from_temporal_json(MONEY)
     page = history_table_html(h, compact=True, highlight=7, replayed={5, 6})

@@ -16,18 +16,21 @@ same facts:
 
 Temporal's JSON in and out lives in :mod:`durasim.engine.temporal_json`; the HTML table in
 :mod:`durasim.viz.history`. ``History`` keeps ``from_temporal_json``, ``to_temporal_json``
-and ``_repr_html_`` as doors to them.
+and ``_repr_html_`` as doors to them (the table through :data:`HISTORY_VIEWERS`, since the
+engine cannot import the pictures drawn above it).
 """
 
 from __future__ import annotations
 
+import html
 import math
 import os
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from typing import Any, overload
 
-__all__ = ["EventType", "History", "HistoryEvent", "make_failure", "short_repr", "timeout_name"]
+__all__ = ["HISTORY_VIEWERS", "EventType", "History", "HistoryEvent", "make_failure",
+           "short_repr", "timeout_name"]
 
 class EventType(StrEnum):
     """Temporal's event types; the value is the CamelCase name Temporal's UI shows.
@@ -266,9 +269,17 @@ class History:
         return dump_history(self, indent=indent)
 
     def _repr_html_(self) -> str:
-        """Jupyter shows a history as its event table, drawn by :mod:`durasim.viz`."""
-        from durasim.viz.history import history_table_html
-        return history_table_html(self)
+        """Jupyter shows a history as its event table (see :data:`HISTORY_VIEWERS`)."""
+        if HISTORY_VIEWERS:
+            return HISTORY_VIEWERS[-1](self)
+        lines = [f"{e.event_id:>4}  {e.event_type.value}  {e.summary()}" for e in self.events]
+        return f"<pre>{html.escape(chr(10).join([repr(self), *lines]))}</pre>"
+
+
+HISTORY_VIEWERS: list[Callable[[History], str]] = []
+"""What :meth:`History._repr_html_` draws a history with. The table lives in
+:mod:`durasim.viz`, above the engine, so the package's front door registers it here;
+without one, a history shows as plain lines."""
 
 
 # --------------------------------------------------------------------------- summaries
