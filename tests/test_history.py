@@ -35,7 +35,8 @@ def _is_history(path: Path) -> bool:
 
 
 #: More real histories recorded by tests/fixtures/recorded/record_histories.py, if present.
-RECORDED = [p for p in sorted((REPO / "tests" / "fixtures" / "recorded").rglob("*.json"))
+RECORDED = [p for folder in ("recorded", "sdk")
+            for p in sorted((REPO / "tests" / "fixtures" / folder).rglob("*.json"))
             if _is_history(p)]
 
 MONEY_TYPES = [
@@ -201,7 +202,8 @@ def test_slicing_gives_a_history() -> None:
 
 # --------------------------------------------------------------------------- round trips
 
-@pytest.mark.parametrize("path", [MONEY, DELAYED, *RECORDED], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [MONEY, DELAYED, *RECORDED],
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_real_history_round_trip_is_exact(path: Path) -> None:
     h = History.from_temporal_json(path)
     written = h.to_temporal_json()
@@ -209,7 +211,8 @@ def test_real_history_round_trip_is_exact(path: Path) -> None:
     assert History.from_temporal_json(written) == h
 
 
-@pytest.mark.parametrize("path", [MONEY, DELAYED, *RECORDED], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [MONEY, DELAYED, *RECORDED],
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_decoded_attributes_re_encode_to_the_same_events(path: Path) -> None:
     """Forget the raw JSON: the decoded attributes alone still write an equal history."""
     h = History.from_temporal_json(path)
@@ -338,6 +341,17 @@ def test_repr_html_has_a_row_per_event_with_muted_workflow_tasks() -> None:
     assert page.count('class="durasim-wft"') == 12
     assert "debit([&#x27;alice&#x27;, 25])" in page
     assert "MoneyTransfer" in page
+
+
+def test_an_updates_arguments_and_result_are_decoded() -> None:
+    """Recorded on the real server: ``acceptedRequest.input.args`` and ``outcome.success``
+    are Payloads like any input and result, so replay compares values, not base64."""
+    h = History.from_temporal_json(REPO / "tests" / "fixtures" / "sdk" / "recorded" /
+                                   "update.json")
+    accepted, completed = (next(e for e in h if e.event_type is t) for t in (
+        E.WORKFLOW_EXECUTION_UPDATE_ACCEPTED, E.WORKFLOW_EXECUTION_UPDATE_COMPLETED))
+    assert accepted.attributes["acceptedRequest"]["input"] == {"name": "deposit", "args": [100]}
+    assert completed.attributes["outcome"] == {"success": [100]}
 
 
 def test_without_a_registered_viewer_a_history_shows_as_lines(

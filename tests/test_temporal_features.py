@@ -69,15 +69,8 @@ def test_same_history_as_the_real_server(name: str, workflow: Any, args: tuple[A
     assert closing_value(run.history) == closing_value(real)
 
 
-_CODEC_PENDING = pytest.mark.xfail(
-    strict=True, reason="the Temporal JSON codec does not decode an update's "
-    "acceptedRequest.input.args payloads yet")
-
-
-@pytest.mark.parametrize("name, workflow", [
-    pytest.param(name, workflow, id=name,
-                 marks=[_CODEC_PENDING] if name == "update" else [])
-    for name, workflow, _, _ in CASES])
+@pytest.mark.parametrize("name, workflow", [(name, workflow) for name, workflow, _, _ in CASES],
+                         ids=[c[0] for c in CASES])
 def test_the_real_history_replays_with_durasim_code(name: str, workflow: Any) -> None:
     result = durasim.Replayer(workflows=[workflow]).replay(recorded(name))
     assert result.finished

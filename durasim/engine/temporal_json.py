@@ -105,11 +105,17 @@ def dump_history(history: History, *, indent: int | None = 2) -> str:
 
 # --------------------------------------------------------------------------- which codec
 
-_RETRY_CODECS = {"initialInterval": DURATION, "maximumInterval": DURATION,
-                 "maximumAttempts": INT32}
-_RETRY_POLICY = Codec(
-    lambda v: decode_object(expect(v, dict, "an object"), _RETRY_CODECS.get),
-    lambda v: encode_object(v, _RETRY_CODECS.get))
+def _nested(table: dict[str, Codec]) -> Codec:
+    """An object whose fields have codecs of their own (the others pass through)."""
+    return Codec(lambda v: decode_object(expect(v, dict, "an object"), table.get),
+                 lambda v: encode_object(v, table.get))
+
+
+_RETRY_POLICY = _nested({"initialInterval": DURATION, "maximumInterval": DURATION,
+                         "maximumAttempts": INT32})
+_UPDATE_REQUEST = _nested({"input": _nested({"args": PAYLOAD_LIST})})
+"""An update's request: ``{"meta": {...}, "input": {"name": ..., "args": Payloads}}``."""
+_UPDATE_OUTCOME = _nested({"success": PAYLOAD_LIST, "failure": FAILURE})
 
 #: Field name -> codec, for every event type. Fields not listed pass through unchanged.
 _FIELD_CODECS: dict[str, Codec] = {
@@ -127,6 +133,10 @@ _SUFFIX_CODECS = (("EventId", INT64), ("Timeout", DURATION))
 #: The few fields whose shape depends on the event type.
 _EVENT_FIELD_CODECS: dict[EventType, dict[str, Codec]] = {
     EventType.MARKER_RECORDED: {"details": PAYLOAD_MAP},
+    EventType.WORKFLOW_EXECUTION_UPDATE_ADMITTED: {"request": _UPDATE_REQUEST},
+    EventType.WORKFLOW_EXECUTION_UPDATE_ACCEPTED: {"acceptedRequest": _UPDATE_REQUEST},
+    EventType.WORKFLOW_EXECUTION_UPDATE_REJECTED: {"rejectedRequest": _UPDATE_REQUEST},
+    EventType.WORKFLOW_EXECUTION_UPDATE_COMPLETED: {"outcome": _UPDATE_OUTCOME},
 }
 
 
