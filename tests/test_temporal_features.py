@@ -18,6 +18,7 @@ import pytest
 import durasim
 from durasim import Crash, History
 from durasim.engine import Cancel, Query, Signal, Update
+from durasim.errors import NondeterminismError
 from tests.workflows import features as wf
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -74,6 +75,20 @@ def test_same_history_as_the_real_server(name: str, workflow: Any, args: tuple[A
 def test_the_real_history_replays_with_durasim_code(name: str, workflow: Any) -> None:
     result = durasim.Replayer(workflows=[workflow]).replay(recorded(name))
     assert result.finished
+
+
+def test_an_accepted_update_the_code_cannot_handle_is_nondeterminism() -> None:
+    """A recorded update whose handler the code lacks (renamed, removed) cannot be
+    replayed: the Replayer says which event and which name, never a raw KeyError."""
+    doc = recorded("update").to_temporal_json()
+    events = json.loads(doc)["events"]
+    accepted = next(e for e in events
+                    if e["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED")
+    accepted["workflowExecutionUpdateAcceptedEventAttributes"]["acceptedRequest"][
+        "input"]["name"] = "withdraw"
+    damaged = History.from_temporal_json({"events": events})
+    with pytest.raises(NondeterminismError, match="update 'withdraw'.*has no update"):
+        durasim.Replayer(workflows=[wf.SavingsWorkflow]).replay(damaged)
 
 
 def test_timed_out_activities_carry_temporal_failure_shape() -> None:

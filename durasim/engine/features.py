@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from durasim.engine import commands as C
 from durasim.engine.failures import ActivityError, application_error, fails_workflow, failure_of
+from durasim.engine.handlers import HandlerError
 from durasim.engine.history import EventType, HistoryEvent
 from durasim.engine.tasks import Future
+from durasim.errors import NondeterminismError
 
 if TYPE_CHECKING:
     from durasim.engine.runtime import WorkflowInstance
@@ -132,8 +134,16 @@ class Updates:
             if event.event_type is E.WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
                 request = event.attributes.get("acceptedRequest") or {}
                 given = request.get("input") or {}
-                self._accept(UpdateRequest(str(C.update_id_of(event)),
-                                           str(given.get("name", "")),
+                name = str(given.get("name", ""))
+                try:
+                    self._instance.handlers.require_update(name)
+                except HandlerError as missing:  # (validators do not rerun on replay)
+                    raise NondeterminismError(
+                        f"[TMPRL1100] history event {event.event_id} accepted update "
+                        f"{name!r}, but {missing}", workflow_id=self._instance.workflow_id,
+                        event_id=event.event_id, recorded=f"update {name!r}",
+                        issued="no handler") from None
+                self._accept(UpdateRequest(str(C.update_id_of(event)), name,
                                            tuple(given.get("args") or ())))
 
     def _accept(self, update: UpdateRequest) -> None:

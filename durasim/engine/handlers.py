@@ -113,14 +113,18 @@ class Handlers:
             HandlerError: the workflow has no such update handler.
             Exception: whatever the validator raised (the update is rejected with it).
         """
-        if name not in self._by_kind["update"]:
-            known = ", ".join(self.names("update")) or "none"
-            raise HandlerError(f"workflow {self._instance.workflow_id!r} has no update "
-                               f"{name!r}; its updates: {known}")
+        self.require_update(name)
         validator = self.validators.get(name)
         if validator is not None:
             with self._instance.read_only(f"update validator {name!r}"):
                 validator(*args)
+
+    def require_update(self, name: str) -> None:
+        """Raises HandlerError when the code registered no update handler ``name``."""
+        if name not in self._by_kind["update"]:
+            known = ", ".join(self.names("update")) or "none"
+            raise HandlerError(f"workflow {self._instance.workflow_id!r} has no update "
+                               f"{name!r}; its updates: {known}")
 
     def update_handler(self, name: str) -> Callable[..., Any]:
         """The handler of an accepted update."""
