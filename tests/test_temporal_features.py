@@ -87,7 +87,7 @@ def test_an_accepted_update_the_code_cannot_handle_is_nondeterminism() -> None:
     accepted["workflowExecutionUpdateAcceptedEventAttributes"]["acceptedRequest"][
         "input"]["name"] = "withdraw"
     damaged = History.from_temporal_json({"events": events})
-    with pytest.raises(NondeterminismError, match="update 'withdraw'.*has no update"):
+    with pytest.raises(NondeterminismError, match=r"update 'withdraw'.*has no update"):
         durasim.Replayer(workflows=[wf.SavingsWorkflow]).replay(damaged)
 
 
