@@ -259,7 +259,8 @@ def history_mutations(draw: st.DrawFn, doc: Any) -> Any:
     3..., so that the damage reaches past the id check to whatever reads the events.
 
     Example:
-        >>> from durasim import History, HistoryFormatError
+        >>> from durasim import History
+        >>> from durasim.errors import HistoryFormatError
         >>> doc = {"events": [{"eventId": "1", "eventTime": "2026-01-01T00:00:00Z",
         ...     "eventType": "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED",
         ...     "workflowExecutionStartedEventAttributes": {"workflowType": {"name": "W"}}}]}
