@@ -23,6 +23,11 @@ class HistoryFormatError(DurasimError, ValueError):
     """An event history could not be read: the message names the source, event index and field."""
 
 
+class StoreError(DurasimError):
+    """A history store refused to open, read or write: the message names the file (or the
+    run and event) and what to do."""
+
+
 class NondeterminismError(DurasimError):
     """Workflow code issued a command that does not match what its history recorded.
 
