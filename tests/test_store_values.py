@@ -21,6 +21,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import durasim
 from durasim import EventType, HistoryEvent, MemoryStore, SQLiteStore
 from durasim.engine.store_values import dumps, loads, normalised
 from durasim.errors import StoreError
@@ -153,3 +154,38 @@ def test_memory_changes_only_after_the_transaction_commits(tmp_path: Path) -> No
     with SQLiteStore(path) as again:
         assert [e.event_id for e in again.run("w", "r").events] == [1, 2]
         assert again.run("w", "r").status == "completed"
+
+
+@durasim.activity
+def echo(value: Any) -> Any:
+    return (value, b"\x00raw")
+
+
+@durasim.workflow
+async def Tuples(ctx: durasim.WorkflowContext, value: Any, extra: Any = None) -> Any:
+    """Passes a tuple and an int-keyed dict to an activity and continues as new with a
+    tuple: the code's commands must match the recorded (normalised) events on replay."""
+    echoed = await ctx.activity(echo, (value, {1: "one"}))
+    await ctx.sleep(5)
+    if value == "first":
+        ctx.continue_as_new("again", (1, 2))
+    return (echoed, extra, "done")
+
+
+EXPECTED_TUPLES = [[["again", {"1": "one"}], b"\x00raw"], [1, 2], "done"]
+
+
+@pytest.mark.parametrize("crash", [None, 9, 14], ids=["no-crash", "crash-9", "crash-14"])
+def test_workflows_passing_tuples_replay_against_their_normalised_history(
+        tmp_path: Path, crash: int | None) -> None:
+    faults = [durasim.Crash(node="worker", after_events=crash)] if crash else []
+    in_memory = durasim.execute(Tuples, "first", faults=faults, until=3600)
+    with SQLiteStore(tmp_path / "h.db") as store:
+        on_disk = durasim.execute(Tuples, "first", faults=faults, store=store, until=3600)
+    with SQLiteStore(tmp_path / "h.db") as store:  # a new process would see this
+        reloaded = [e.attributes for r in store.runs() for e in r.events]
+    assert (in_memory.status, on_disk.status) == ("completed", "completed")
+    assert same(in_memory.result, EXPECTED_TUPLES) and same(on_disk.result, EXPECTED_TUPLES)
+    assert same(reloaded, [e.attributes for h in on_disk.histories for e in h.events])
+    for history in on_disk.histories:
+        durasim.Replayer(workflows=[Tuples]).replay(history)

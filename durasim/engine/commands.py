@@ -13,8 +13,19 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from durasim.engine.history import EventType, HistoryEvent
+from durasim.engine.store_values import normalised
+from durasim.errors import StoreError
 
 E = EventType
+
+
+def as_recorded(value: Any) -> Any:
+    """``value`` as a history holds it (tuples as lists, keys as text; see
+    :mod:`durasim.engine.store_values`): what the recorded event of a command holds."""
+    try:
+        return normalised(value)
+    except StoreError:
+        return value  # it could not have been recorded: it will not match
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +83,7 @@ class ScheduleActivity(Command):
         a = event.attributes
         return (event.event_type is self.event_type
                 and a.get("activityType") == self.activity_type
-                and a.get("input", []) == list(self.input))
+                and a.get("input", []) == as_recorded(list(self.input)))
 
     def key_text(self) -> str:
         return f"{self.activity_type}, {list(self.input)!r}"
@@ -152,7 +163,7 @@ class RecordMarker(Command):
         a = event.attributes
         return (event.event_type is self.event_type
                 and a.get("markerName") == self.marker_name
-                and a.get("details", {}) == self.details)
+                and a.get("details", {}) == as_recorded(self.details))
 
     def key_text(self) -> str:
         return f"{self.marker_name}, {self.details!r}"
@@ -226,7 +237,7 @@ class StartChild(Command):
         a = event.attributes
         return (event.event_type is self.event_type
                 and a.get("workflowType") == self.workflow_type
-                and a.get("input", []) == list(self.input))
+                and a.get("input", []) == as_recorded(list(self.input)))
 
     def key_text(self) -> str:
         return f"{self.workflow_type}, {list(self.input)!r}"
@@ -246,7 +257,7 @@ class CompleteWorkflow(Command):
 
     def matches(self, event: HistoryEvent) -> bool:
         return (event.event_type is self.event_type
-                and event.attributes.get("result") == self.result)
+                and event.attributes.get("result") == as_recorded(self.result))
 
     def key_text(self) -> str:
         return f"{self.result!r}"
@@ -294,7 +305,7 @@ class ContinueAsNew(Command):
 
     def matches(self, event: HistoryEvent) -> bool:
         return (event.event_type is self.event_type
-                and event.attributes.get("input", []) == list(self.input))
+                and event.attributes.get("input", []) == as_recorded(list(self.input)))
 
     def key_text(self) -> str:
         return f"{list(self.input)!r}"
