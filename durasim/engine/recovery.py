@@ -20,7 +20,7 @@ from durasim.engine.execution import (
     Spec,
     child_started_spec,
 )
-from durasim.engine.history import EventType
+from durasim.engine.history import EventType, HistoryEvent
 from durasim.engine.store import RunRecord
 
 if TYPE_CHECKING:
@@ -52,7 +52,8 @@ def rebuild(record: RunRecord) -> Execution:
     """An open run's mutable state, from its history and the state saved with it."""
     saved = record.state or {}
     ex = Execution(record, started_at=float(saved.get("started_at", 0.0)))
-    for event in record.events:
+    ex.buffered = [_spec(item) for item in saved.get("buffered", [])]
+    for event in [*record.events, *_parked(ex)]:
         t, a = event.event_type, event.attributes
         if t is E.WORKFLOW_TASK_SCHEDULED:
             ex.wt_scheduled, ex.wt_started = event.event_id, 0
@@ -74,7 +75,6 @@ def rebuild(record: RunRecord) -> Execution:
     saved_activities = saved.get("activities", {})
     for scheduled_id, state in ex.activities.items():
         state.restore(saved_activities.get(str(scheduled_id), {}))
-    ex.buffered = [_spec(item) for item in saved.get("buffered", [])]
     ex.wake_after_task = bool(saved.get("wake_after_task"))
     ex.wt_attempt = int(saved.get("wt_attempt", 1))
     if ex.failing:
@@ -82,6 +82,17 @@ def rebuild(record: RunRecord) -> Execution:
         started = saved.get("wt_attempt_started")
         ex.wt_attempt_started = float(started) if started is not None else None
     return ex
+
+
+def _parked(ex: Execution) -> list[HistoryEvent]:
+    """The events parked during a workflow task, as they will be written (ids unknown).
+
+    Recovery must count them as written: an activity whose completion is parked is
+    closed, though the history does not say so yet; dispatching it again would write its
+    ActivityTaskStarted and ActivityTaskCompleted twice (TimerFired, a child's result
+    likewise).
+    """
+    return [HistoryEvent(0, spec[0], 0.0, spec[1]) for spec in ex.buffered]
 
 
 def _spec(item: list[Any]) -> Spec:
@@ -133,7 +144,7 @@ def _recover_children(server: Server, ex: Execution) -> None:
     leave the parent waiting for ever unless recovery completes them.
     """
     told: dict[int, set[EventType]] = {}
-    for event in ex.events:
+    for event in [*ex.events, *_parked(ex)]:
         initiated = event.attributes.get("initiatedEventId")
         if initiated is not None:
             told.setdefault(int(initiated), set()).add(event.event_type)

@@ -1,0 +1,94 @@
+"""Deterministic SIGKILL reproductions: each kill lands at the one moment that broke.
+
+A process drives workflows on a SQLiteStore and SIGKILLs itself at a chosen moment (see
+tests/adversarial/kill_workloads.py); a new process opens the store and resumes. Before
+the fixes each of these left a wrong history or a stuck or refused run:
+
+- an activity that completes while a workflow task is in flight has its completion
+  parked in the run's state; recovery counted only the written history, so it ran the
+  activity again and wrote ActivityTaskStarted+ActivityTaskCompleted twice;
+- the same for a timer that fires and a child that finishes during a workflow task;
+- a kill between a continue-as-new and the next run's creation left the workflow waiting
+  for ever;
+- a new process draws run ids from the seeded RNG again from the start, so a resumed
+  workflow's next run got an id the store already held: ``StoreError: run ... already
+  exists``.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from durasim import EventType, Replayer, SQLiteStore
+from durasim.engine.history import History
+from tests.adversarial.kill_workloads import WORKFLOWS, expected_results
+from tests.conftest import REPO
+
+E = EventType
+TARGET = [sys.executable, "-m", "tests.adversarial.kill_workloads"]
+CLOSING = (E.ACTIVITY_TASK_COMPLETED, E.ACTIVITY_TASK_FAILED, E.ACTIVITY_TASK_TIMED_OUT)
+
+
+def run_target(path: Path, rule: str, *workloads: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*TARGET, str(path), rule, *workloads], cwd=REPO,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def killed_then_resumed(path: Path, rule: str, *workloads: str) -> dict[str, tuple[str, object]]:
+    """Kill a process at ``rule``, resume in a new one; each workload's status and result."""
+    first = run_target(path, rule, *workloads)
+    assert first.returncode == -signal.SIGKILL, ("the kill never happened", first.stderr)
+    second = run_target(path, "none", *workloads)
+    assert second.returncode == 0, second.stderr[-2000:]
+    outcomes = {}
+    for line in second.stdout.splitlines():
+        workflow_id, status, result = line.split(" ", 2)
+        outcomes[workflow_id] = (status, json.loads(result))
+    return outcomes
+
+
+def duplicates(path: Path) -> list[str]:
+    """Everything written twice in any run of the store (empty when all is well)."""
+    found = []
+    with SQLiteStore(path) as store:
+        for record in store.runs():
+            seen = Counter()
+            for event in record.events:
+                a = event.attributes
+                if event.event_type is E.ACTIVITY_TASK_STARTED or event.event_type in CLOSING:
+                    seen[(event.event_type.value, a["scheduledEventId"])] += 1
+                elif event.event_type is E.TIMER_FIRED:
+                    seen[(event.event_type.value, a["timerId"])] += 1
+                elif "initiatedEventId" in a:
+                    seen[(event.event_type.value, a["initiatedEventId"])] += 1
+            found += [f"{record.workflow_id}/{record.run_id}: {what} x{n}"
+                      for what, n in seen.items() if n > 1]
+            if record.status == "completed":
+                history = History(list(record.events), workflow_id=record.workflow_id)
+                Replayer(workflows=WORKFLOWS).replay(history)
+    return found
+
+
+@pytest.fixture(scope="module")
+def expected() -> dict[str, object]:
+    return expected_results()
+
+
+@pytest.mark.parametrize(("rule", "workload"), [
+    ("buffered:ActivityTask", "fanout-2"),
+    ("buffered:TimerFired", "fanout-1"),
+    ("buffered:ChildWorkflowExecutionCompleted", "tree-1"),
+], ids=["activity", "timer", "child"])
+def test_a_completion_parked_during_a_workflow_task_is_written_once(
+        tmp_path: Path, expected: dict[str, object], rule: str, workload: str) -> None:
+    path = tmp_path / "h.db"
+    outcomes = killed_then_resumed(path, rule, workload)
+    assert outcomes == {workload: ("completed", expected[workload])}
+    assert duplicates(path) == []
