@@ -92,3 +92,15 @@ def test_a_completion_parked_during_a_workflow_task_is_written_once(
     outcomes = killed_then_resumed(path, rule, workload)
     assert outcomes == {workload: ("completed", expected[workload])}
     assert duplicates(path) == []
+
+
+def test_a_kill_between_continue_as_new_and_the_next_run_is_resumed(
+        tmp_path: Path, expected: dict[str, object]) -> None:
+    path = tmp_path / "h.db"
+    outcomes = killed_then_resumed(path, "continued", "looper-1")
+    assert outcomes == {"looper-1": ("completed", expected["looper-1"])}
+    with SQLiteStore(path) as store:
+        runs = store.runs("looper-1")
+    assert [r.status for r in runs] == ["continued"] * 5 + ["completed"]
+    chain = [r.events[-1].attributes.get("newExecutionRunId") for r in runs[:-1]]
+    assert chain == [r.run_id for r in runs[1:]], "each run continued into the next"
