@@ -13,6 +13,7 @@ commands that come back, as Temporal's server does. Activities are
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -190,8 +191,20 @@ class Server:
 
     # -- starting workflows ---------------------------------------------------------------
     def new_run_id(self) -> str:
-        """A run id from the seeded RNG (deterministic for a fresh store)."""
-        return str(uuid.UUID(int=self.sim.rng.getrandbits(128), version=4))
+        """A run id from the seeded RNG (deterministic for a fresh store), but never one
+        the store holds.
+
+        A new process's RNG starts again from the seed, so on a store that already holds
+        runs a draw can repeat an id. The replacement is derived from the draw, so ids
+        stay deterministic and the RNG's sequence is the same as on a fresh store.
+        """
+        drawn = self.sim.rng.getrandbits(128)
+        run_id, retry = str(uuid.UUID(int=drawn, version=4)), 0
+        while self.store.has_run_id(run_id):
+            retry += 1
+            digest = hashlib.sha256(f"{drawn}/{retry}".encode()).digest()
+            run_id = str(uuid.UUID(bytes=digest[:16], version=4))
+        return run_id
 
     def start_workflow(self, workflow_id: str, workflow_type: str, args: list[Any], *,
                        parent: dict[str, Any] | None = None,

@@ -28,7 +28,7 @@ import pytest
 
 from durasim import EventType, Replayer, SQLiteStore
 from durasim.engine.history import History
-from tests.adversarial.kill_workloads import WORKFLOWS, expected_results
+from tests.adversarial.kill_workloads import WORKFLOWS, WORKLOADS, expected_results
 from tests.conftest import REPO
 
 E = EventType
@@ -104,3 +104,42 @@ def test_a_kill_between_continue_as_new_and_the_next_run_is_resumed(
     assert [r.status for r in runs] == ["continued"] * 5 + ["completed"]
     chain = [r.events[-1].attributes.get("newExecutionRunId") for r in runs[:-1]]
     assert chain == [r.run_id for r in runs[1:]], "each run continued into the next"
+
+
+@pytest.mark.parametrize("kills", [1, 2, 3])
+def test_resumed_runs_never_reuse_a_run_id(tmp_path: Path, expected: dict[str, object],
+                                           kills: int) -> None:
+    path = tmp_path / "h.db"
+    for n in range(kills):  # each process dies right after creating one more run
+        killed = run_target(path, f"runs={n + 2}", "looper-1")
+        assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    done = run_target(path, "none", "looper-1")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["looper-1", "completed", json.dumps(expected["looper-1"])]
+    with SQLiteStore(path) as store:
+        ids = [r.run_id for r in store.runs()]
+    assert len(ids) == len(set(ids)) == 6
+
+
+def test_run_ids_stay_deterministic_for_a_fresh_store(tmp_path: Path) -> None:
+    ids = []
+    for name in ("a.db", "b.db"):
+        done = run_target(tmp_path / name, "none", "looper-2", "tree-2")
+        assert done.returncode == 0, done.stderr[-2000:]
+        with SQLiteStore(tmp_path / name) as store:
+            ids.append([(r.workflow_id, r.run_id) for r in store.runs()])
+    assert ids[0] == ids[1]
+    assert len({run_id for _, run_id in ids[0]}) == len(ids[0]), "unique in the store"
+
+
+def test_every_workload_completes_after_a_kill_at_each_tenth_commit(
+        tmp_path: Path, expected: dict[str, object]) -> None:
+    """A coarse sweep over one shared store: kill after commit 10, 20, ... then finish."""
+    path = tmp_path / "h.db"
+    for k in range(10, 60, 10):
+        first = run_target(path, f"commit={k}")
+        assert first.returncode == -signal.SIGKILL, first.stderr[-2000:]
+    outcomes = killed_then_resumed(path, "commit=10")
+    assert outcomes == {w.workflow_id: ("completed", expected[w.workflow_id])
+                        for w in WORKLOADS}
+    assert duplicates(path) == []
