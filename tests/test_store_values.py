@@ -22,7 +22,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import durasim
-from durasim import EventType, HistoryEvent, MemoryStore, SQLiteStore
+from durasim import SQLiteStore
+from durasim.engine import EventType, HistoryEvent, MemoryStore
 from durasim.engine.store_values import dumps, loads, normalised
 from durasim.errors import StoreError
 
@@ -162,7 +163,7 @@ def echo(value: Any) -> Any:
 
 
 @durasim.workflow
-async def Tuples(ctx: durasim.WorkflowContext, value: Any, extra: Any = None) -> Any:
+async def Tuples(ctx: durasim.engine.WorkflowContext, value: Any, extra: Any = None) -> Any:
     """Passes a tuple and an int-keyed dict to an activity and continues as new with a
     tuple: the code's commands must match the recorded (normalised) events on replay."""
     echoed = await ctx.activity(echo, (value, {1: "one"}))

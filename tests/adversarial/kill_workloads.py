@@ -49,7 +49,7 @@ def double(i: int) -> int:
     return 2 * i
 
 
-async def ticker(ctx: durasim.WorkflowContext, rounds: int) -> int:
+async def ticker(ctx: durasim.engine.WorkflowContext, rounds: int) -> int:
     """An activity and an hour's durable timer per round."""
     total = 0
     for i in range(rounds):
@@ -58,7 +58,7 @@ async def ticker(ctx: durasim.WorkflowContext, rounds: int) -> int:
     return total
 
 
-async def fanout(ctx: durasim.WorkflowContext, width: int, waves: int) -> int:
+async def fanout(ctx: durasim.engine.WorkflowContext, width: int, waves: int) -> int:
     """``waves`` rounds of ``ctx.gather`` over ``width`` activities and short timers that
     race them (some fire while a workflow task is in flight)."""
     total = 0
@@ -71,20 +71,20 @@ async def fanout(ctx: durasim.WorkflowContext, width: int, waves: int) -> int:
 
 
 @workflow
-async def Leaf(ctx: durasim.WorkflowContext, base: int) -> int:
+async def Leaf(ctx: durasim.engine.WorkflowContext, base: int) -> int:
     """A child: two activities around a timer."""
     first = await ctx.activity(double, base)
     await ctx.sleep(HOUR)
     return first + await ctx.activity(double, base + 1)
 
 
-async def tree(ctx: durasim.WorkflowContext, children: int) -> int:
+async def tree(ctx: durasim.engine.WorkflowContext, children: int) -> int:
     """Children started together (gather) and one more after them."""
     results = await ctx.gather(*(ctx.child(Leaf, 10 * i) for i in range(children)))
     return sum(results) + await ctx.child(Leaf, 1000)
 
 
-async def looper(ctx: durasim.WorkflowContext, left: int, total: int) -> int:
+async def looper(ctx: durasim.engine.WorkflowContext, left: int, total: int) -> int:
     """An activity and a timer per run, then continue-as-new until ``left`` is 0."""
     total += await ctx.activity(double, left)
     await ctx.sleep(HOUR)
@@ -94,7 +94,7 @@ async def looper(ctx: durasim.WorkflowContext, left: int, total: int) -> int:
 
 
 @workflow
-async def Job(ctx: durasim.WorkflowContext, shape: str, *args: Any) -> int:
+async def Job(ctx: durasim.engine.WorkflowContext, shape: str, *args: Any) -> int:
     """One workflow type for every shape a store holds.
 
     A worker runs only the workflows it was deployed with (``durasim.execute`` deploys

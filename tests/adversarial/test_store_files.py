@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from durasim import EventType, HistoryEvent, SQLiteStore
+from durasim import SQLiteStore
+from durasim.engine import EventType, HistoryEvent
 from durasim.engine.store import StoreError as StoreErrorFromEngine
 from durasim.errors import DurasimError, StoreError
 

@@ -26,7 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from durasim import EventType, Replayer, SQLiteStore
+from durasim import Replayer, SQLiteStore
+from durasim.engine import EventType
 from durasim.engine.history import History
 from tests.adversarial.kill_workloads import WORKFLOWS, WORKLOADS, expected_results
 from tests.conftest import REPO

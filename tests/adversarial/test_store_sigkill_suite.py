@@ -39,7 +39,8 @@ from typing import Any
 
 import pytest
 
-from durasim import EventType, SQLiteStore
+from durasim import SQLiteStore
+from durasim.engine import EventType
 from tests.adversarial.kill_workloads import WORKLOADS, expected_results
 from tests.adversarial.test_store_sigkill import duplicates
 from tests.conftest import REPO

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from durasim import EventType, HistoryEvent, SQLiteStore
+from durasim import SQLiteStore
+from durasim.engine import EventType, HistoryEvent
 from durasim.errors import StoreError
 from tests.adversarial.kill_workloads import WORKLOADS, expected_results
 from tests.adversarial.test_store_sigkill import duplicates
@@ -28,7 +29,8 @@ from tests.conftest import REPO
 TARGET = [sys.executable, "-m", "tests.adversarial.kill_workloads"]
 PROBE = """
 import sys
-from durasim import EventType, HistoryEvent, SQLiteStore
+from durasim import SQLiteStore
+from durasim.engine import EventType, HistoryEvent
 from durasim.errors import StoreError
 try:
     SQLiteStore(sys.argv[1]).close()
