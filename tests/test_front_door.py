@@ -30,7 +30,7 @@ def test_the_front_door_is_small_and_sorted() -> None:
 
 def test_a_missing_name_says_where_to_look() -> None:
     with pytest.raises(AttributeError, match=r"durasim\.engine"):
-        durasim.core.Simulation  # noqa: B018 - the kernel lives in durasim.core now
+        durasim.Simulation  # noqa: B018 - the kernel lives in durasim.core now
 
 
 def _course_code() -> list[tuple[str, str]]:
