@@ -153,6 +153,9 @@ class EngineCluster:
         self.injector = (injector if injector is not None
                          else FaultInjector(sim, plan, self.nodes))
         workflow_defs, activity_defs = deployment(workflows, activities)
+        self._deployed = {workflow_definition(fn).name: workflow_definition(fn)
+                          for fn in workflows}
+        """Workflows whose code (and what it refers to) the workers already have."""
         self.closed: list[RunRecord] = []
         self.server = Server(sim, self.net, self.store, self.injector,
                              on_close=self.closed.append, step_hook=step_hook,
@@ -184,11 +187,13 @@ class EngineCluster:
                requests: Sequence[Request] = ()) -> None:
         """Have the client start ``workflow`` and send ``requests`` at their times."""
         definition = workflow_definition(workflow)
-        workflows, activities = deployment([workflow], ())
-        self.worker.workflows.update(workflows)
-        for worker in self.workers:
-            for name, found in activities.items():
-                worker.activities.setdefault(name, found)
+        if self._deployed.get(definition.name) is not definition:  # new code: deploy it
+            workflows, activities = deployment([workflow], ())
+            self.worker.workflows.update(workflows)
+            for worker in self.workers:
+                for name, found in activities.items():
+                    worker.activities.setdefault(name, found)
+            self._deployed[definition.name] = definition
         self.client.start(workflow_id, definition.name, definition.recorded_input(args),
                           requests)
 

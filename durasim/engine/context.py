@@ -26,6 +26,8 @@ from durasim.validation import check_seconds
 if TYPE_CHECKING:
     from durasim.engine.runtime import WorkflowInstance
 
+_LOG = logging.getLogger("durasim.workflow")
+
 DEFAULT_START_TO_CLOSE = 10.0
 """Seconds an activity attempt may run when the workflow gives no timeout at all."""
 
@@ -35,7 +37,7 @@ class WorkflowLogger:
 
     def __init__(self, instance: WorkflowInstance) -> None:
         self._instance = instance
-        self._log = logging.getLogger("durasim.workflow")
+        self._log = _LOG
 
     def _emit(self, level: int, message: str, *args: Any) -> None:
         if self._instance.replaying:

@@ -113,10 +113,13 @@ class Execution:
 
     def state(self) -> dict[str, Any]:
         """What the history alone does not say, persisted with each batch."""
+        activities = self.activities
         state: dict[str, Any] = {
             "started_at": self.started_at,
-            "activities": {str(k): v.to_dict() for k, v in self.activities.items()},
-            "buffered": [[spec[0].value, *spec[1:]] for spec in self.buffered],
+            "activities": {str(k): v.to_dict() for k, v in activities.items()}
+            if activities else {},
+            "buffered": [[spec[0].value, *spec[1:]] for spec in self.buffered]
+            if self.buffered else [],
             "wake_after_task": self.wake_after_task}
         if self.wt_attempt > 1:
             state["wt_attempt"] = self.wt_attempt

@@ -12,10 +12,10 @@ commands that come back, as Temporal's server does. Activities are
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import uuid
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from durasim.core import NodeCrashed, Simulation
@@ -116,16 +116,18 @@ class Server:
 
     def after(self, delay: float, callback: Callable[[], None], kind: str) -> None:
         """A timer of this incarnation: it does nothing if the server crashed meanwhile."""
-        incarnation = self.node.incarnation
+        self.sim.schedule(delay if delay > 0.0 else 0.0,
+                          partial(self._timer_fired, self.node.incarnation, callback), kind=kind)
 
-        def guarded() -> None:
-            if self.node.up and self.node.incarnation == incarnation:
-                if self.tasks.parked:
-                    self.tasks.catch_up()
-                with contextlib.suppress(NodeCrashed):  # it crashed in the callback
-                    callback()
-
-        self.sim.schedule(max(0.0, delay), guarded, kind=kind)
+    def _timer_fired(self, incarnation: int, callback: Callable[[], None]) -> None:
+        node = self.node
+        if node.up and node.incarnation == incarnation:
+            if self.tasks.parked:
+                self.tasks.catch_up()
+            try:  # noqa: SIM105 (suppress() would build a context manager per timer)
+                callback()
+            except NodeCrashed:  # it crashed in the callback
+                pass
 
     def blocked(self) -> bool:
         """Is every open run waiting for fixed workflow code, with nothing else in flight?"""

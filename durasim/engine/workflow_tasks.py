@@ -23,6 +23,7 @@ failing code would have used up meanwhile, exactly as if it had kept retrying.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from durasim.engine import commands as C
@@ -107,8 +108,9 @@ class WorkflowTasks:
             return
         if not ex.picked_up and not ex.failing:
             ex.picked_up = True  # the worker's poll takes a moment to pick the task up
-            server.after(server.sim.rng.uniform(0.0, POLL_DELAY), lambda: self._picked_up(
-                ex, scheduled), "poll")
+            # POLL_DELAY * random() is uniform(0, POLL_DELAY) to the last bit, one call less
+            server.after(POLL_DELAY * server.sim.rng.random(),
+                         partial(self._picked_up, ex, scheduled), "poll")
             return
         ex.picked_up = False
         now = server.sim.now
@@ -173,7 +175,7 @@ class WorkflowTasks:
     def arm_timeout(self, ex: Execution, seconds: float) -> None:
         """Time out the task in flight after ``seconds`` unless it is answered."""
         scheduled, started = ex.wt_scheduled, ex.wt_started
-        self.server.after(seconds, lambda: self.timed_out(ex, scheduled, started),
+        self.server.after(seconds, partial(self.timed_out, ex, scheduled, started),
                           "wt_timeout")
 
     def _sticky_timed_out(self, ex: Execution, scheduled: int) -> None:
