@@ -9,6 +9,7 @@ that is the determinism rule, and :meth:`Command.matches` is where it is decided
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -387,6 +388,18 @@ COMMAND_CLASSES: tuple[type[Command], ...] = (
     ContinueAsNew, AcceptUpdate, CompleteUpdate)
 COMMAND_EVENTS: frozenset[EventType] = frozenset(c.event_type for c in COMMAND_CLASSES)
 """History events that record a command."""
+
+
+def command_events_after(events: Sequence[HistoryEvent], start: int) -> list[HistoryEvent]:
+    """The command events from index ``start`` on, up to the first event of another kind
+    (what a replayed workflow task's code must issue)."""
+    found = []
+    for index in range(start, len(events)):  # no slice: a slice copies the rest (O(n^2))
+        event = events[index]
+        if event.event_type not in COMMAND_EVENTS:
+            break
+        found.append(event)
+    return found
 
 
 def describe_event(event: HistoryEvent) -> str:

@@ -26,7 +26,7 @@ from durasim.engine.activation import (
     calling_line,
     waiting_frames,
 )
-from durasim.engine.commands import COMMAND_EVENTS, Command, describe_event
+from durasim.engine.commands import COMMAND_EVENTS, Command, command_events_after, describe_event
 from durasim.engine.deadlock import DeadlockError, watched
 from durasim.engine.definitions import WorkflowDefinition
 from durasim.engine.failures import (
@@ -45,6 +45,11 @@ from durasim.engine.tasks import Future, Task, Tasks
 from durasim.errors import NondeterminismError
 
 E = EventType
+_RESOLVING = frozenset({  # the events _resolve acts on (the others just pass by)
+    E.ACTIVITY_TASK_COMPLETED, E.ACTIVITY_TASK_FAILED, E.ACTIVITY_TASK_TIMED_OUT,
+    E.TIMER_FIRED, E.WORKFLOW_EXECUTION_SIGNALED, E.WORKFLOW_EXECUTION_CANCEL_REQUESTED,
+    E.ACTIVITY_TASK_CANCELED, E.CHILD_WORKFLOW_EXECUTION_COMPLETED,
+    E.CHILD_WORKFLOW_EXECUTION_FAILED, E.START_CHILD_WORKFLOW_EXECUTION_FAILED})
 PATCH_MARKER = "core_patch"
 """The marker name Temporal's SDKs record for ``patched``."""
 class Issued:
@@ -249,7 +254,7 @@ class WorkflowInstance:
                 if t is E.WORKFLOW_TASK_STARTED:
                     following = events[i + 1].event_type if i + 1 < count else None
                     if following is E.WORKFLOW_TASK_COMPLETED:
-                        self._lookahead = _command_events_after(events, i + 2)
+                        self._lookahead = command_events_after(events, i + 2)
                         self._activate(event, replaying=True)
                     elif following is None:
                         self._lookahead = []
@@ -262,7 +267,8 @@ class WorkflowInstance:
                     self.finished = True
                 elif t is not E.WORKFLOW_TASK_COMPLETED:
                     self._check_all_matched(event)
-                    self._resolve(event)
+                    if t in _RESOLVING:
+                        self._resolve(event)
                 if self._task_failure is not None:
                     break
         except NondeterminismError as error:
@@ -306,6 +312,8 @@ class WorkflowInstance:
 
     def _run_code(self) -> None:
         """Run the code until it waits; code that never yields is stopped (TMPRL1101)."""
+        if not self.tasks.has_work():  # nothing can move: no need to arm the watchdog
+            return
         try:
             with watched():
                 self.tasks.run()
@@ -436,13 +444,3 @@ class WorkflowInstance:
     def uuid(self) -> str:
         """A uuid4-shaped id from the run's deterministic RNG."""
         return str(uuid.UUID(int=self.random.getrandbits(128), version=4))
-
-
-def _command_events_after(events: Sequence[HistoryEvent], start: int) -> list[HistoryEvent]:
-    found = []
-    for index in range(start, len(events)):  # no slice: a slice copies the rest (O(n^2))
-        event = events[index]
-        if event.event_type not in COMMAND_EVENTS:
-            break
-        found.append(event)
-    return found

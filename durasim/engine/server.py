@@ -116,8 +116,9 @@ class Server:
 
     def after(self, delay: float, callback: Callable[[], None], kind: str) -> None:
         """A timer of this incarnation: it does nothing if the server crashed meanwhile."""
-        self.sim.schedule(delay if delay > 0.0 else 0.0,
-                          partial(self._timer_fired, self.node.incarnation, callback), kind=kind)
+        sim = self.sim
+        sim.schedule_at(sim.now + delay if delay > 0.0 else sim.now,
+                        partial(self._timer_fired, self.node.incarnation, callback), kind=kind)
 
     def _timer_fired(self, incarnation: int, callback: Callable[[], None]) -> None:
         node = self.node
@@ -264,11 +265,11 @@ class Server:
     def poller_alive(self, incarnation: int | None = None, worker: str | None = None) -> bool:
         """Is a worker poll open? (A dead worker's connection closes; the server sees it.)"""
         name = worker or self.worker
-        node = self.net.nodes.get(name)
         poller = self.pollers.get(name)
-        wanted = poller if incarnation is None else incarnation
-        return bool(node is not None and node.up and poller is not None
-                    and node.incarnation == wanted == poller)
+        if poller is None or (incarnation is not None and incarnation != poller):
+            return False
+        node = self.net.nodes.get(name)
+        return node is not None and node.up and node.incarnation == poller
 
     def send_to_worker(self, kind: str, payload: Any, worker: str | None = None) -> None:
         """Send a task to a worker now, or as soon as one polls."""

@@ -128,6 +128,10 @@ class Tasks:
         self._ready.append(task)
         return task
 
+    def has_work(self) -> bool:
+        """Could :meth:`run` move anything (a ready task, a condition to check)?"""
+        return bool(self._ready or self._conditions)
+
     def run(self) -> None:
         """Run until no task can move and no awaited condition has changed."""
         self._run_ready()
