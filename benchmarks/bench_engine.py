@@ -1,12 +1,21 @@
 """Engine speed: simulated transfers per second, SQLite-backed transfers against DBOS on
 SQLite (same machine, same run), and replay of a 51,200-event history (Temporal's limit).
 
-Last line: one JSON object with transfers_per_s, sqlite_transfers_per_s,
+Last line: one JSON object with transfers_per_s, transfers_per_cpu_s (the same transfers
+per second of this process's CPU time: the steadier figure when others share the
+machine), sqlite_transfers_per_s,
 dbos_transfers_per_s (when dbos is installed), replay_51200_s, replay_scaling and, when
 the temporal extra is installed and a dev server starts, temporal_transfers_per_s (the same
 six-step BenchTransfer on a real dev server, one at a time) and vs_temporal. Targets
 (issue 3 and 8): transfers_per_s >= 20,000; sqlite >= 2 x DBOS; replay_51200_s <= 0.25;
-replay_scaling <= 2.2.
+replay_scaling <= 2.2. Issue 16: transfers_per_s >= 5,000, replay_51200_s <= 0.1,
+replay_scaling <= 2.1.
+
+``--against REV`` measures the same transfers on git revision REV of this repository too,
+in the same run (its ``durasim`` exported to a temporary folder and imported first in a
+subprocess), alternating with this tree: ``baseline_transfers_per_s`` and ``speedup``
+are then in the JSON (CPU-time rates: the machine may be shared; both are best of
+several rounds).
 """
 
 from __future__ import annotations
@@ -14,6 +23,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -47,15 +58,18 @@ async def LongWorkflow(ctx: durasim.engine.WorkflowContext, activities: int) -> 
     return activities
 
 
-def rate(fn: Any, n: int) -> float:
-    start = time.perf_counter()
+def rate(fn: Any, n: int, clock: Any = time.perf_counter) -> float:
+    """Calls of ``fn`` per second of ``clock`` (wall time by default; ``time.process_time``
+    counts only this process's CPU, steadier on a machine others share)."""
+    start = clock()
     for i in range(n):
         fn(i)
-    return n / (time.perf_counter() - start)
+    return n / (clock() - start)
 
 
-def memory_rate(n: int = 2000) -> float:
-    return rate(lambda i: durasim.execute(BenchTransfer, i, id=f"t{i}", trace=False), n)
+def memory_rate(n: int = 2000, clock: Any = time.perf_counter) -> float:
+    return rate(lambda i: durasim.execute(BenchTransfer, i, id=f"t{i}", trace=False), n,
+                clock)
 
 
 def sqlite_rate(n: int = 300) -> float:
@@ -161,10 +175,49 @@ def temporal_rate() -> float | None:
         return None
 
 
+REPO = Path(__file__).resolve().parents[1]
+
+
+def rate_of_tree(tree: Path, n: int = 1000) -> float:
+    """BenchTransfer runs per second with the ``durasim`` found in ``tree``, in a fresh
+    process (this very script, asked for that one figure)."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    out = subprocess.run([sys.executable, __file__, "--memory-rate", str(n)], env=env,
+                         check=True, capture_output=True, text=True).stdout
+    return float(out.split()[-1])
+
+
+def against(rev: str, rounds: int = 3) -> tuple[float, float]:
+    """(best rate of revision ``rev``, best rate of this tree), measured alternately."""
+    with tempfile.TemporaryDirectory() as folder:
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", rev, "durasim"],
+                                 check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+        old = new = 0.0
+        for _ in range(rounds):
+            old = max(old, rate_of_tree(Path(folder)))
+            new = max(new, rate_of_tree(REPO))
+    return old, new
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--memory-rate"]:  # one figure, for --against's subprocesses
+        assert Path(durasim.__file__).resolve().is_relative_to(
+            Path(os.environ.get("PYTHONPATH", REPO)).resolve()), durasim.__file__
+        memory_rate(100)  # warm up
+        print(max(memory_rate(int(sys.argv[2]), time.process_time) for _ in range(2)))
+        return
     figures: dict[str, Any] = {}
-    figures["transfers_per_s"] = round(max(memory_rate() for _ in range(2)))
-    print(f"memory: {figures['transfers_per_s']}/s", file=sys.stderr)
+    if sys.argv[1:2] == ["--against"]:
+        old, new = against(sys.argv[2])
+        figures.update(baseline=sys.argv[2], baseline_transfers_per_s=round(old),
+                       transfers_per_s=round(new), speedup=round(new / old, 2))
+        print(f"memory: {sys.argv[2]} {old:.0f}/s, this tree {new:.0f}/s", file=sys.stderr)
+    else:
+        figures["transfers_per_s"] = round(max(memory_rate() for _ in range(2)))
+        print(f"memory: {figures['transfers_per_s']}/s", file=sys.stderr)
+    figures["transfers_per_cpu_s"] = round(max(memory_rate(1000, time.process_time)
+                                               for _ in range(2)))
     figures["sqlite_transfers_per_s"] = round(sqlite_rate())
     dbos = dbos_rate()
     if dbos is not None:
