@@ -16,6 +16,7 @@ import dataclasses
 import html
 import itertools
 import os
+import sqlite3
 import tempfile
 from abc import ABC, abstractmethod
 from collections import OrderedDict
@@ -23,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from durasim.architectures.databases import in_memory
 from durasim.architectures.state import RunState
 from durasim.core import Simulation
 from durasim.errors import ScenarioError
@@ -191,7 +193,10 @@ class World:
                                       default_node=default_node)
         self.logs: dict[str, list[str]] = {}
         self.service_time = service_time
-        self._folder = tempfile.TemporaryDirectory(prefix="durasim-", dir=_FAST_TMP)
+        self.in_memory = in_memory()
+        """SQLite databases in memory, not in files (see durasim.architectures.databases)."""
+        self._folder = (None if self.in_memory else
+                        tempfile.TemporaryDirectory(prefix="durasim-", dir=_FAST_TMP))
         self._ids = itertools.count(1)
 
     def add(self, node: Node) -> Node:
@@ -203,6 +208,8 @@ class World:
 
     def path(self, name: str) -> str:
         """Where node ``name``'s database lives (inside the run's temporary folder)."""
+        if self._folder is None:
+            raise RuntimeError("this world keeps its databases in memory: it has no files")
         return os.path.join(self._folder.name, f"{name}.sqlite")
 
     def log(self, node: str, text: str) -> None:
@@ -275,11 +282,19 @@ class World:
     def close(self) -> None:
         """Close every database connection and delete the temporary folder."""
         for node in self.nodes.values():
+            close = getattr(node, "close_database", None)
+            if close is not None:  # a service: it knows how its database is kept
+                close()
+                continue
             conn = getattr(node, "conn", None)
             if conn is not None:
-                conn.close()
+                if conn is not node.durable:
+                    conn.close()
                 node.conn = None  # type: ignore[attr-defined]
-        self._folder.cleanup()
+            if isinstance(node.durable, sqlite3.Connection):  # an in-memory database
+                node.durable.close()
+        if self._folder is not None:
+            self._folder.cleanup()
 
 
 def _numbered(plan: FaultPlan, scenario: Scenario) -> FaultPlan:

@@ -12,6 +12,7 @@ import json
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
+from durasim.architectures.databases import create_memory_log, drop_connection, reopen
 from durasim.architectures.messaging import reply
 from durasim.architectures.operations import connect
 from durasim.network import Message
@@ -40,16 +41,20 @@ class Broker(Node):
     """
 
     def __init__(self, world: World, queues: dict[str, str], options: dict[str, Any]) -> None:
-        path = world.path("broker")
-        super().__init__(world.sim, "broker", durable=path, on_start=self._start)
+        if world.in_memory:  # see durasim.architectures.databases
+            self.conn: sqlite3.Connection | None = create_memory_log(BROKER_SCHEMA)
+            durable: str | sqlite3.Connection = self.conn
+        else:
+            durable = world.path("broker")
+            self.conn = connect(durable)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute(BROKER_SCHEMA)
+        self.conn.execute(BROKER_INDEX)
+        super().__init__(world.sim, "broker", durable=durable, on_start=self._start)
         self.world = world
         self.queues = queues
         self.max_deliveries: int = options["max_deliveries"]
         self.visibility: float = options["visibility_timeout"]
-        self.conn: sqlite3.Connection | None = connect(path)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute(BROKER_SCHEMA)
-        self.conn.execute(BROKER_INDEX)
         self.on_crash.append(self._lose_connection)
         world.add(self)
 
@@ -60,7 +65,7 @@ class Broker(Node):
 
     def _start(self, node: Node) -> None:
         if self.conn is None:  # a restart: the crash dropped the connection
-            self.conn = connect(self.durable)
+            self.conn = reopen(self.durable)
         for mid, visible_at in self.db.execute(
                 "SELECT id, visible_at FROM messages WHERE state = 'inflight'").fetchall():
             self._expire_at(mid, visible_at)
@@ -70,11 +75,8 @@ class Broker(Node):
 
     def _lose_connection(self, node: Node) -> None:
         conn, self.conn = self.conn, None
-        if conn is not None:
-            if conn.in_transaction:
-                conn.rollback()
-                self.sim.record(self.name, "rollback", reason="crash")
-            conn.close()
+        if conn is not None and drop_connection(conn, self.durable):
+            self.sim.record(self.name, "rollback", reason="crash")
 
     async def serve(self) -> None:
         """Handle publishes and acks as they arrive."""

@@ -41,15 +41,13 @@ from typing import Any, ClassVar
 
 from durasim.architectures.base import Architecture, Run, World
 from durasim.architectures.broker import Broker
+from durasim.architectures.databases import reopen
 from durasim.architectures.messaging import (
     ServiceTimeout,
     enable_replies,
     request,
 )
-from durasim.architectures.operations import (
-    TransientError,
-    connect,
-)
+from durasim.architectures.operations import TransientError
 from durasim.architectures.services import (
     Outcome,
     ServiceNode,
@@ -146,12 +144,12 @@ class _System:
         """Queue contents and unpublished outbox rows: what is still in flight, and where."""
         queues: dict[str, list[QueuedMessage]] = defaultdict(list)
         pending = []
-        conn = self.broker.conn or connect(self.broker.durable)
+        conn = self.broker.conn or reopen(self.broker.durable)
         try:
             rows = conn.execute("SELECT id, queue, event_id, ref, step, state, deliveries "
                                 "FROM messages WHERE state != 'acked' ORDER BY id").fetchall()
         finally:
-            if conn is not self.broker.conn:
+            if conn is not self.broker.conn and conn is not self.broker.durable:
                 conn.close()
         for row in rows:
             message = QueuedMessage(*row)

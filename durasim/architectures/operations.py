@@ -198,7 +198,7 @@ def apply_op(conn: sqlite3.Connection, op: str, args: Mapping[str, Any], *, ref:
 _TEMPLATE: list[bytes] = []
 
 
-def _template() -> bytes:
+def template() -> bytes:
     """An empty database with every table, as bytes: copying it beats running the DDL."""
     if not _TEMPLATE:
         conn = sqlite3.connect(":memory:")
@@ -217,7 +217,7 @@ def create_database(path: str, accounts: Mapping[str, int] | None = None,
         node's first incarnation keeps this one).
     """
     with open(path, "wb") as file:
-        file.write(_template())
+        file.write(template())
     conn = connect(path)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("BEGIN")

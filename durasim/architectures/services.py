@@ -18,12 +18,17 @@ from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from durasim.architectures.databases import (
+    create_memory_database,
+    drop_connection,
+    release_memory_database,
+    reopen,
+)
 from durasim.architectures.messaging import enable_replies, reply
 from durasim.architectures.operations import (
     ServiceError,
     TransientError,
     apply_op,
-    connect,
     create_database,
 )
 from durasim.injector import activity_instance
@@ -74,11 +79,15 @@ class ServiceNode(Node):
     def __init__(self, world: World, name: str, *, accounts: Mapping[str, int] = {},
                  stock: Mapping[str, int] = {},
                  loops: tuple[Loop, ...] | None = None) -> None:
-        path = world.path(name)
-        super().__init__(world.sim, name, durable=path, on_start=self._start)
+        if world.in_memory:  # see durasim.architectures.databases
+            self.conn: sqlite3.Connection | None = create_memory_database(accounts, stock)
+            durable: str | sqlite3.Connection = self.conn
+        else:
+            durable = world.path(name)
+            self.conn = create_database(durable, accounts, stock)
+        super().__init__(world.sim, name, durable=durable, on_start=self._start)
         self.world = world
         self.loops: tuple[Loop, ...] = (serve_requests,) if loops is None else loops
-        self.conn: sqlite3.Connection | None = create_database(path, accounts, stock)
         self.on_crash.append(self._lose_connection)
         enable_replies(self)
         world.add(self)
@@ -92,7 +101,7 @@ class ServiceNode(Node):
 
     def _start(self, node: Node) -> None:
         if self.conn is None:  # a restart: the crash dropped the connection
-            self.conn = connect(self.durable)
+            self.conn = reopen(self.durable)
         for loop in self.loops:
             self.spawn(loop(self), f"{self.name}.{loop.__name__}")
 
@@ -100,11 +109,17 @@ class ServiceNode(Node):
         conn, self.conn = self.conn, None
         if conn is None:
             return
-        if conn.in_transaction:
-            conn.rollback()
+        if drop_connection(conn, self.durable):
             self.sim.record(self.name, "rollback", reason="crash")
             self.log("crashed in the middle of a transaction: rolled back")
-        conn.close()
+
+    def close_database(self) -> None:
+        """The run is over: close the database (an in-memory one is kept for the next)."""
+        conn, self.conn = self.conn, None
+        if isinstance(self.durable, sqlite3.Connection):
+            release_memory_database(self.durable)
+        elif conn is not None:
+            conn.close()
 
     def log(self, text: str) -> None:
         """Write a line to this service's own log (the talk's scattered logs)."""

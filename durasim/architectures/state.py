@@ -168,6 +168,8 @@ def collect_state(nodes: Mapping[str, Node], *, pending: tuple[Pending, ...] = (
     rejections: list[Rejection] = []
     for name, node in nodes.items():
         conn = getattr(node, "conn", None)
+        if conn is None and isinstance(node.durable, sqlite3.Connection):
+            conn = node.durable  # in memory, and the node is down: its database is still here
         tables = read_tables(conn) if conn is not None else _read_file(node.durable)
         rows[name] = tables
         balances.update((row["name"], row["balance"]) for row in tables.get("accounts", []))

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from durasim.api import run
 from durasim.architectures import get_architecture
 from durasim.architectures.base import Run
+from durasim.architectures.databases import databases_in_memory
 from durasim.faults import FaultPlan
 from durasim.scenarios import get_scenario
 from durasim.strategies import fault_plans, seeds
@@ -36,8 +37,14 @@ def postings(result: Run) -> Counter[tuple[Any, ...]]:
 
 
 def check_equivalent(scenario: str, plan: FaultPlan, seed: int) -> Run:
-    """Run the durable ``scenario`` under ``plan``; it must end as without faults."""
-    result = run(scenario, "durable", plan, seed=seed, **OPTIONS)
+    """Run the durable ``scenario`` under ``plan``; it must end as without faults.
+
+    The services' databases are in memory: a simulated crash rolls back and drops a
+    connection the same way there, and durability across processes is the SIGKILL
+    suite's business (test_sqlite_kill.py), so thousands of plans skip the files.
+    """
+    with databases_in_memory():
+        result = run(scenario, "durable", plan, seed=seed, **OPTIONS)
     durable = get_architecture("durable")  # the crash-free twin, cached by the run above
     baseline = durable.baseline(get_scenario(scenario), seed, durable.check_options(OPTIONS))
     story = f"under {plan}:\n{result}"
