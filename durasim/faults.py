@@ -82,7 +82,9 @@ class Crash:
     ``after_events`` (after the workflow history has that many events) or ``at_time``.
     ``node=None`` means "the node executing that step". ``when`` says whether the crash
     comes before the step's effect commits or after it, before its completion is recorded
-    or acknowledged. ``restart_after=None`` means the node never comes back.
+    or acknowledged. ``restart_after=None`` means the node never comes back. ``ref``
+    narrows an ``at_step`` crash to one business process (``"t00042"``) when one system
+    runs many of them (a bank's day); None means whichever reaches the step first.
     """
 
     node: str | None = None
@@ -91,6 +93,7 @@ class Crash:
     at_time: float | None = None
     when: When = "before_effect"
     restart_after: float | None = 1.0
+    ref: str | None = None
 
     def __post_init__(self) -> None:
         _check_name(self, "node", self.node)
@@ -116,6 +119,10 @@ class Crash:
                         f"must be 'before_effect' or 'after_effect', got {reprlib.repr(self.when)}")
         _check_time(self, "restart_after", self.restart_after,
                     instead="None means the node never comes back")
+        _check_name(self, "ref", self.ref)
+        if self.ref is not None and self.at_step is None:
+            raise _fail(self, "ref", "only a crash at a step belongs to one business "
+                        "process; give at_step too (or drop ref)")
 
 
 @dataclass(frozen=True, repr=False)
@@ -293,8 +300,14 @@ class FaultPlan:
     __str__ = __repr__
 
 
+_WRITTEN_WHEN_SET = frozenset({"ref"})
+"""Fields newer than saved plans: left out of the JSON while unset, so old plans' text
+stays what it was."""
+
+
 def _plain(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in data.items()}
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in data.items()
+            if v is not None or k not in _WRITTEN_WHEN_SET}
 
 
 def _fault_from_dict(index: int, item: object) -> Fault:

@@ -47,6 +47,14 @@ class FaultInjector:
         self.step_names = dict(step_names or {})
         self.default_node = default_node
         self._pending: list[Crash] = plan.of(Crash)
+        self._at_step = [f for f in self._pending if f.at_step is not None and f.ref is None]
+        self._by_ref: dict[str, list[Crash]] = {}
+        """Crashes that belong to one business process: a day carries thousands of them, so
+        a step looks up its own process's instead of scanning them all."""
+        for fault in self._pending:
+            if fault.ref is not None:
+                self._by_ref.setdefault(fault.ref, []).append(fault)
+        self._after_events = [f for f in self._pending if f.after_events is not None]
         self._fail_activity = {f.name: f.attempts for f in plan.of(FailActivity)}
         self._calls: dict[tuple[str, str], int] = {}
         self.fired: list[tuple[float, Crash, str]] = []
@@ -65,31 +73,36 @@ class FaultInjector:
         return wanted in (step, name)
 
     def at_step(self, node: str, step: int, name: str, when: str, *,
-                claim_unnamed: bool = True) -> None:
+                claim_unnamed: bool = True, ref: str | None = None) -> None:
         """Crash ``node`` here if the plan says so; raises NodeCrashed inside its process.
 
         Args:
             claim_unnamed: whether a fault with ``node=None`` ("the node executing the
                 step") means this node. A worker that only calls a service passes False,
                 so the service that commits the effect is the one that crashes.
+            ref: the business process taking the step, where the caller knows it (only
+                then can a crash planned for one process, ``Crash(ref=...)``, fire).
         """
-        fault = self.crash_point(node, step, name, when, claim_unnamed=claim_unnamed)
+        fault = self.crash_point(node, step, name, when, claim_unnamed=claim_unnamed, ref=ref)
         if fault is not None:
             self.fire(fault, node)
             raise NodeCrashed(node, f"fault plan: step {step} {name} {when}")
 
     def crash_point(self, node: str, step: int, name: str, when: str, *,
-                    claim_unnamed: bool = True) -> Crash | None:
+                    claim_unnamed: bool = True, ref: str | None = None) -> Crash | None:
         """Like :meth:`at_step` but only answers which fault fits, without firing it."""
-        for fault in self._pending:
-            if (fault.at_step is not None and fault.when == when
-                    and (fault.node == node or (fault.node is None and claim_unnamed))
-                    and self._same_step(fault.at_step, step, name)):
-                return fault
+        for faults in (self._at_step, self._by_ref.get(ref, ()) if ref is not None else ()):
+            for fault in faults:
+                if (fault.when == when
+                        and (fault.node == node or (fault.node is None and claim_unnamed))
+                        and self._same_step(fault.at_step, step, name)):  # type: ignore[arg-type]
+                    return fault
         return None
 
     def history_grew(self, events: int) -> None:
         """Fire ``after_events`` crashes once the history has ``events`` events."""
+        if not self._after_events:  # the usual case, at every history event
+            return
         for fault in self._pending:
             if fault.after_events is not None and events >= fault.after_events:
                 self.fire(fault, fault.node or self.default_node)
@@ -99,6 +112,9 @@ class FaultInjector:
         if fault not in self._pending:
             return
         self._pending.remove(fault)
+        for index in (self._at_step, self._after_events, self._by_ref.get(fault.ref or "", [])):
+            if fault in index:
+                index.remove(fault)
         node = self.nodes.get(node_name)
         if node is None:
             return

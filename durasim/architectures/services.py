@@ -177,7 +177,7 @@ class ServiceNode(Node):
             if isinstance(exc, TransientError):
                 self.log(f"step {step} {name}: failed ({exc.reason}); rolled back")
             raise
-        self.world.injector.at_step(self.name, step, name, "before_effect")
+        self.world.injector.at_step(self.name, step, name, "before_effect", ref=ref)
         conn.execute("COMMIT")
         sim.record(self.name, "commit", step=step, name=name, ref=ref)
         if outcome.ok:
@@ -185,7 +185,7 @@ class ServiceNode(Node):
             self.log(f"step {step} {name} {_describe(args)}: committed")
         else:
             self.log(f"step {step} {name}: refused ({outcome.error})")
-        self.world.injector.at_step(self.name, step, name, "after_effect")
+        self.world.injector.at_step(self.name, step, name, "after_effect", ref=ref)
         return outcome
 
 
