@@ -22,10 +22,10 @@ from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from durasim.architectures.databases import in_memory
-from durasim.architectures.state import RunState
+from durasim.architectures.state import ProcessRows, RunState
 from durasim.core import Simulation
 from durasim.errors import ScenarioError
 from durasim.faults import (
@@ -198,6 +198,14 @@ class World:
         self._folder = (None if self.in_memory else
                         tempfile.TemporaryDirectory(prefix="durasim-", dir=_FAST_TMP))
         self._ids = itertools.count(1)
+        self.processes: dict[str, Scenario] = {scenario.key: scenario}
+        """Business reference -> the process instance carrying it (its parameters): one
+        for a single run, thousands for a bank's day (:mod:`durasim.days`)."""
+
+    def process(self, ref: str | None) -> Scenario:
+        """The process instance with business reference ``ref`` (the scenario's own when
+        the reference is unknown or missing)."""
+        return self.processes.get(ref or "", self.scenario)
 
     def add(self, node: Node) -> Node:
         """Register a node: reachable on the network, crashable by the plan, with a log."""
@@ -312,6 +320,22 @@ def _numbered(plan: FaultPlan, scenario: Scenario) -> FaultPlan:
     return FaultPlan(faults)
 
 
+class Bank(Protocol):
+    """An architecture's system built on a :class:`World`, asked for processes one by one
+    (what :meth:`Architecture.bank` returns: one process for a run, thousands for a day)."""
+
+    def begin(self, process: Scenario, at: float = 0.0) -> None:
+        """Have ``process`` (an instance of the world's scenario) start at time ``at``."""
+
+    def read(self) -> RunState:
+        """The state after the run (databases, queues, what is pending); before closing."""
+
+    def verdict(self, process: Scenario, state: RunState,
+                rows: ProcessRows | None = None) -> tuple[str, str]:
+        """``process``'s outcome word and its sentence, after :meth:`read` (``rows``: its
+        own rows of ``state``, when the caller grouped them already)."""
+
+
 _BASELINES: OrderedDict[tuple[Any, ...], Run] = OrderedDict()
 _BASELINE_LIMIT = 256
 
@@ -389,6 +413,10 @@ class Architecture(ABC):
     def simulate(self, scenario: Scenario, plan: FaultPlan, seed: int,
                  options: dict[str, Any]) -> Run:
         """Build the system on a fresh :class:`World`, run it, and return the raw Run."""
+
+    @abstractmethod
+    def bank(self, world: World, options: dict[str, Any]) -> Bank:
+        """Build the system on ``world`` (options already checked), ready for processes."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} options={dict(self.options)}>"

@@ -11,6 +11,7 @@ that crashed after its commit but before replying is asked again, and applies it
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any, ClassVar
 
 from durasim.architectures.base import HORIZON, Architecture, Run, World
@@ -20,7 +21,7 @@ from durasim.architectures.messaging import (
 )
 from durasim.architectures.operations import ServiceError
 from durasim.architectures.services import build_services
-from durasim.architectures.state import Pending, collect_state
+from durasim.architectures.state import Pending, ProcessRows, RunState, collect_state
 from durasim.engine.activity import activity_info
 from durasim.engine.api import EngineCluster
 from durasim.engine.client import Signal
@@ -52,38 +53,88 @@ class Durable(Architecture):
 
     def simulate(self, scenario: Scenario, plan: FaultPlan, seed: int,
                  options: dict[str, Any]) -> Run:
-        workflow = scenario.workflow
-        if workflow is None:
+        if scenario.workflow is None:
             raise TypeError(f"scenario {scenario.name!r} has no workflow code to run")
         world = World(scenario, plan, seed, default_node="worker")
-        services = build_services(world)
-        steps = {s.name: s.number for s in scenario.all_steps}
-        cluster = EngineCluster(sim=world.sim, net=world.net, injector=world.injector,
-                                nodes=world.nodes, executes_effects=False, step_numbers=steps,
-                                step_hook=world.crash_if_named, workflows=[workflow])
-        cluster.worker.resources[BANK] = BankConnection(world, cluster.worker.node, options)
-        for name in ("client", "server", "worker"):
-            world.logs.setdefault(name, [])
-        signals = [Signal("approve", scenario.params.get("approved", True),
-                          at=float(scenario.params.get("approve_after_days", 1)) * DAY)
-                   ] if any(s.kind == "signal" for s in scenario.steps) else []
-        cluster.submit(workflow, *scenario.workflow_args(options["max_attempts"]),
-                       workflow_id=scenario.key, requests=signals)
+        bank = self.bank(world, options)
+        bank.begin(scenario)
         world.check_plan(self.name)
         world.start()
         try:
             world.run(horizon=max(HORIZON, DURABLE_HORIZON))
-            outcome = cluster.outcome(scenario.key)
-            verdict, explanation, pending = _verdict(scenario, outcome.status, outcome.result,
-                                                     outcome.failure)
-            state = collect_state(services, pending=pending)
+            outcome = bank.cluster.outcome(scenario.key)
+            state = bank.read()
         finally:
             world.close()
+        verdict, explanation = bank.verdict(scenario, state)
         world.logs["server"] = _history_log(outcome.history)
         return Run(scenario, self.name, options, plan, seed, world.sim.trace, state, verdict,
                    world.logs, history=outcome.history, result=outcome.result,
                    explanation=explanation, unfired=list[Fault](world.injector.unfired),
-                   workflow=workflow)
+                   workflow=scenario.workflow)
+
+    def bank(self, world: World, options: dict[str, Any]) -> DurableBank:
+        """The engine (client, server, worker) and the services on ``world``."""
+        return DurableBank(world, options)
+
+
+class DurableBank:
+    """The engine and the bank's services of one world; each process begun is a workflow
+    (its workflow id is the process's business reference)."""
+
+    def __init__(self, world: World, options: dict[str, Any]) -> None:
+        scenario = world.scenario
+        if scenario.workflow is None:
+            raise TypeError(f"scenario {scenario.name!r} has no workflow code to run")
+        self.world = world
+        self.options = options
+        self.services = build_services(world)
+        steps = {s.name: s.number for s in scenario.all_steps}
+        self.cluster = cluster = EngineCluster(
+            sim=world.sim, net=world.net, injector=world.injector, nodes=world.nodes,
+            executes_effects=False, step_numbers=steps, step_hook=world.crash_if_named,
+            workflows=[scenario.workflow])
+        cluster.worker.resources[BANK] = BankConnection(world, cluster.worker.node, options)
+        for name in ("client", "server", "worker"):
+            world.logs.setdefault(name, [])
+        self.begun: list[Scenario] = []
+        self.verdicts: dict[str, tuple[str, str]] = {}
+
+    def begin(self, process: Scenario, at: float = 0.0) -> None:
+        """The client starts ``process``'s workflow at time ``at`` (a signal follows where
+        the process waits for one)."""
+        self.begun.append(process)
+        if at > self.world.sim.now:
+            self.world.sim.schedule_at(at, partial(self._submit, process), kind="arrival")
+        else:
+            self._submit(process)
+
+    def _submit(self, process: Scenario) -> None:
+        if not self.cluster.client.node.up:
+            self.world.log("client", f"{process.noun} {process.key} arrived while the client "
+                                     "was down: never started")
+            return
+        signals = [Signal("approve", process.params.get("approved", True),
+                          at=float(process.params.get("approve_after_days", 1)) * DAY)
+                   ] if any(s.kind == "signal" for s in process.steps) else []
+        self.cluster.submit(process.workflow, *process.workflow_args(
+            self.options["max_attempts"]), workflow_id=process.key, requests=signals)
+
+    def read(self) -> RunState:
+        """The services' databases and each process's end, as its workflow stands (call
+        before closing the world): ``pending`` lists the workflows still open."""
+        pending: list[Pending] = []
+        for process in self.begun:
+            status, result, failure, _ = self.cluster.status(process.key)
+            verdict, explanation, waiting = _verdict(process, status, result, failure)
+            self.verdicts[process.key] = (verdict, explanation)
+            pending += waiting
+        return collect_state(self.services, pending=tuple(pending))
+
+    def verdict(self, process: Scenario, state: RunState,
+                rows: ProcessRows | None = None) -> tuple[str, str]:
+        """The outcome word for ``process`` and the sentence explaining it (after read)."""
+        return self.verdicts[process.key]
 
 
 class BankConnection:

@@ -53,7 +53,14 @@ from durasim.architectures.services import (
     ServiceNode,
     build_services,
 )
-from durasim.architectures.state import Pending, QueuedMessage, RunState, collect_state
+from durasim.architectures.state import (
+    Pending,
+    ProcessRows,
+    QueuedMessage,
+    RunState,
+    collect_state,
+    rows_of,
+)
 from durasim.faults import FaultPlan
 from durasim.network import Message
 from durasim.node import Node
@@ -94,13 +101,29 @@ class EventDriven(Architecture):
     def simulate(self, scenario: Scenario, plan: FaultPlan, seed: int,
                  options: dict[str, Any]) -> Run:
         """Build client, broker and services, publish the first event, read every database."""
-        system = _System(World(scenario, plan, seed, default_node="broker"), options)
-        result = system.run(self.name)
-        result.faults = plan  # as given (the world's copy names message steps by number)
-        return result
+        world = World(scenario, plan, seed, default_node="broker")
+        system = self.bank(world, options)
+        system.begin(scenario)
+        world.check_plan(self.name, history=False)
+        try:
+            world.start()
+            world.run()
+            state = system.read()
+        finally:
+            world.close()
+        outcome, explanation = system.verdict(scenario, state)
+        return Run(scenario=scenario, architecture=self.name, options=options,
+                   faults=plan,  # as given (the world's copy names message steps by number)
+                   seed=seed, trace=world.sim.trace, state=state, outcome=outcome,
+                   logs=world.logs, explanation=explanation,
+                   unfired=list(world.injector.unfired))
+
+    def bank(self, world: World, options: dict[str, Any]) -> EventDrivenBank:
+        """The client, the broker and the services on ``world``, ready for processes."""
+        return EventDrivenBank(world, options)
 
 
-class _System:
+class EventDrivenBank:
     """One event-driven bank: the wiring and the behaviour of every participant."""
 
     def __init__(self, world: World, options: dict[str, Any]) -> None:
@@ -110,6 +133,7 @@ class _System:
         self.idempotent: bool = options["idempotent_consumers"]
         self.outbox: bool = options["outbox"]
         self.options = options
+        self.arrivals: list[tuple[float, Scenario]] = []
         loops = (self.consume, self.relay) if self.outbox else (self.consume,)
         queues = {s.name: s.service for s in self.scenario.all_steps if s.kind == "activity"}
         self.broker = Broker(world, queues, options)
@@ -118,26 +142,28 @@ class _System:
         enable_replies(self.client)
         self.client.on_start = self._start_client
 
-    def _start_client(self, me: Node) -> None:
-        me.spawn(self.start_process(me), "client")
+    def begin(self, process: Scenario, at: float = 0.0) -> None:
+        """The client will publish the event that starts ``process`` at time ``at``."""
+        self.arrivals.append((at, process))
 
-    # -- running and reading the result ---------------------------------------------------
-    def run(self, architecture: str) -> Run:
-        world = self.world
-        world.check_plan(architecture, history=False)
-        try:
-            world.start()
-            world.run()
-            state = collect_state(self.services)
-            queues, pending = self._read_queues(state)
-            state = dataclasses.replace(state, queues=queues, pending=pending)
-        finally:
-            world.close()
-        outcome, explanation = self._verdict(state)
-        return Run(scenario=self.scenario, architecture=architecture, options=self.options,
-                   faults=world.plan, seed=world.sim.seed, trace=world.sim.trace, state=state,
-                   outcome=outcome, logs=world.logs, explanation=explanation,
-                   unfired=list(world.injector.unfired))
+    def _start_client(self, me: Node) -> None:
+        me.spawn(self._arrive(me), "arrivals")
+
+    async def _arrive(self, me: Node) -> None:
+        """Start each process when it arrives (a restarted client, keeping no record,
+        starts again those that arrived before)."""
+        sim = self.world.sim
+        for at, process in sorted(self.arrivals, key=lambda arrival: arrival[0]):
+            if at > sim.now:
+                await sim.timeout(at - sim.now)
+            me.spawn(self.start_process(me, process), "client")
+
+    # -- reading the result ---------------------------------------------------------------
+    def read(self) -> RunState:
+        """Every database, the queues and what is still in flight (call before closing)."""
+        state = collect_state(self.services)
+        queues, pending = self._read_queues(state)
+        return dataclasses.replace(state, queues=queues, pending=pending)
 
     def _read_queues(self, state: RunState
                      ) -> tuple[dict[str, tuple[QueuedMessage, ...]], tuple[Pending, ...]]:
@@ -170,12 +196,16 @@ class _System:
                                        event["step"]))
         return {q: tuple(m) for q, m in queues.items()}, tuple(pending)
 
-    def _verdict(self, state: RunState) -> tuple[str, str]:
-        scenario, ref = self.scenario, self.scenario.key
-        done = {e.name for e in state.effects if e.ref == ref}
+    def verdict(self, process: Scenario, state: RunState,
+                rows: ProcessRows | None = None) -> tuple[str, str]:
+        """The outcome word for ``process`` and the sentence explaining it (``rows``: its
+        own rows of ``state``, when the caller grouped them already)."""
+        scenario = self.scenario
+        mine = rows if rows is not None else rows_of(state, process.key)
+        done = {e.name for e in mine.effects}
         last = scenario.steps[-1]
-        rejected = [r for r in state.rejections if r.ref == ref]
-        pending = state.pending
+        rejected = mine.rejections
+        pending = mine.pending
         if last.name in done:
             return "completed", (f"Every event was delivered and processed, up to step "
                                  f"{last.label}.")
@@ -272,11 +302,11 @@ class _System:
                             step=message.step)
 
     # -- the participants --------------------------------------------------------------
-    async def start_process(self, me: Node) -> None:
-        """The client: publish the event asking for step 1."""
+    async def start_process(self, me: Node, process: Scenario) -> None:
+        """The client: publish the event asking for step 1 of ``process``."""
         first = next(s for s in self.scenario.steps if s.kind == "activity")
-        self.world.log(me.name, f"requesting {self.scenario.noun} {self.scenario.key}")
-        await self.publish(me, self.event(first, self.scenario.key), confirm=self.at_least_once)
+        self.world.log(me.name, f"requesting {process.noun} {process.key}")
+        await self.publish(me, self.event(first, process.key), confirm=self.at_least_once)
 
     async def consume(self, node: ServiceNode) -> None:
         """A service's consumer: one delivered event at a time."""
@@ -306,7 +336,8 @@ class _System:
             return events
 
         try:
-            outcome = node.perform(step.op, self.scenario.args_for(step), ref=event["ref"],
+            outcome = node.perform(step.op, world.process(event["ref"]).args_for(step),
+                                   ref=event["ref"],
                                    step=step.number, name=step.name,
                                    key=event["event_id"] if self.idempotent else None,
                                    extra=extra)

@@ -21,8 +21,8 @@ from typing import Any
 from durasim.architectures.operations import read_tables
 from durasim.node import Node
 
-__all__ = ["Caller", "Effect", "Pending", "Posting", "QueuedMessage", "Rejection", "RunState",
-           "collect_state"]
+__all__ = ["Caller", "Effect", "Pending", "Posting", "ProcessRows", "QueuedMessage",
+           "Rejection", "RunState", "collect_state", "rows_by_ref", "rows_of"]
 
 Rows = list[dict[str, Any]]
 """A table's rows as dicts, column -> value."""
@@ -149,6 +149,34 @@ class RunState:
     def to_dict(self) -> dict[str, Any]:
         """Everything as plain JSON-able data (what ``durasim simulate --json`` prints)."""
         return dataclasses.asdict(self)
+
+
+@dataclass
+class ProcessRows:
+    """One business process's rows of a run's state: what its verdict is read from."""
+
+    effects: list[Effect] = field(default_factory=list)
+    postings: list[Posting] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    pending: list[Pending] = field(default_factory=list)
+
+
+def rows_by_ref(state: RunState) -> dict[str, ProcessRows]:
+    """``state``'s effects, postings, rejections and pending work by business reference,
+    in one pass over each (a bank's day reads thousands of processes from one state)."""
+    grouped: dict[str, ProcessRows] = {}
+    for table in ("effects", "postings", "rejections", "pending"):
+        for row in getattr(state, table):
+            mine = grouped.get(row.ref)
+            if mine is None:
+                mine = grouped[row.ref] = ProcessRows()
+            getattr(mine, table).append(row)
+    return grouped
+
+
+def rows_of(state: RunState, ref: str) -> ProcessRows:
+    """One process's rows of ``state``."""
+    return rows_by_ref(state).get(ref) or ProcessRows()
 
 
 def collect_state(nodes: Mapping[str, Node], *, pending: tuple[Pending, ...] = (),

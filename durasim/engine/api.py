@@ -201,6 +201,28 @@ class EngineCluster:
         """Collect the result of ``workflow_id`` from the store (the source of truth)."""
         records = self.store.runs(workflow_id)
         histories = [_history(r) for r in records]
+        status, result, failure, error = self.status(workflow_id)
+        children: dict[str, list[History]] = {}
+        for record in self.store.runs():
+            if record.parent and record.workflow_id != workflow_id:
+                children.setdefault(record.workflow_id, []).append(_history(record))
+        calls: dict[str, int] = {}
+        for worker in self.workers:
+            for name, count in worker.activity_calls.items():
+                calls[name] = calls.get(name, 0) + count
+        return WorkflowRun(workflow_id, status, result, failure,
+                           histories[-1] if histories else History(workflow_id=workflow_id),
+                           histories, self.sim.trace, self.sim, self.store, error,
+                           self.worker.replays, calls, children,
+                           answers=list(self.client.answers.values()),
+                           unfired=list[Fault](self.injector.unfired))
+
+    def status(self, workflow_id: str
+               ) -> tuple[str, Any, dict[str, Any] | None, Exception | None]:
+        """How ``workflow_id`` stands, as (status, result, failure, error): what
+        :meth:`outcome` reports, without gathering histories (cheap enough to ask for
+        each of thousands of workflows)."""
+        records = self.store.runs(workflow_id)
         last = records[-1] if records else None
         status, result, failure = "running", None, None
         error: Exception | None = None
@@ -223,20 +245,7 @@ class EngineCluster:
         broken = self.worker.task_failures.get(workflow_id)
         if broken is not None and status == "running":
             error = WorkflowTaskError(workflow_id, broken)
-        children: dict[str, list[History]] = {}
-        for record in self.store.runs():
-            if record.parent and record.workflow_id != workflow_id:
-                children.setdefault(record.workflow_id, []).append(_history(record))
-        calls: dict[str, int] = {}
-        for worker in self.workers:
-            for name, count in worker.activity_calls.items():
-                calls[name] = calls.get(name, 0) + count
-        return WorkflowRun(workflow_id, status, result, failure,
-                           histories[-1] if histories else History(workflow_id=workflow_id),
-                           histories, self.sim.trace, self.sim, self.store, error,
-                           self.worker.replays, calls, children,
-                           answers=list(self.client.answers.values()),
-                           unfired=list[Fault](self.injector.unfired))
+        return status, result, failure, error
 
 
 def deployment(workflows: Iterable[Any], activities: Iterable[Any]
