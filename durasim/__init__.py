@@ -13,11 +13,15 @@ This front door holds what a notebook needs; the rest lives in its subpackage:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from durasim.api import compare, run
 from durasim.bridges import sdk_objects as _sdk_objects  # noqa: F401 (Temporal SDK code in execute)
+from durasim.days import DAY_VIEWERS as _DAY_VIEWERS
+from durasim.days import Day as _Day
+from durasim.days import day
 from durasim.engine.activity import activity_info, heartbeat
 from durasim.engine.api import RUN_VIEWERS as _RUN_VIEWERS
 from durasim.engine.api import WorkflowRun as _WorkflowRun
@@ -52,6 +56,16 @@ def _show_run(workflow_run: _WorkflowRun) -> None:
 
 
 _RUN_VIEWERS.append(_show_run)
+
+
+def _show_days(days: Sequence[_Day]) -> Any:
+    """Day.show(): the picture of a bank's day, drawn by durasim.viz."""
+    from durasim.viz.day import day_figure
+
+    return day_figure(days)
+
+
+_DAY_VIEWERS.append(_show_days)
 
 _WIDGETS = ("CrashLab", "ReplayStepper")
 
@@ -106,6 +120,7 @@ __all__ = [
     "activity_info",
     "compare",
     "compare_histories",
+    "day",
     "execute",
     "heartbeat",
     "run",

@@ -121,6 +121,12 @@ _LABELS: dict[str, tuple[str, str]] = {
     "services_axis": ("services", "servicios"),
     "complexity_title": ("One process or many: the interactions grow",
                          "Un proceso o muchos: las interacciones crecen"),
+    # a bank's day
+    "day_title": ("A day at the bank: {n} transfers, {c} crashes",
+                  "Un día en el banco: {n} transferencias, {c} caídas"),
+    "day_transfers": ("transfers", "transferencias"),
+    "day_money": ("{created} created, {destroyed} destroyed",
+                  "{created} creado, {destroyed} destruido"),
     # the terminal demo and the narrated timeline
     "demo_title": ("durasim demo: {title}", "durasim demo: {title}"),
     "demo_story": ("The same crash on three architectures: the process running step {step} "
@@ -239,6 +245,7 @@ _OUTCOMES: dict[str, str] = {
     "running": "en curso",
     "nondeterministic": "no determinista",
     "canceled": "cancelada",
+    "duplicated": "duplicada",  # a day's transfer whose effect happened twice
 }
 
 _state: dict[str, str] = {"language": "en"}

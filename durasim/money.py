@@ -136,10 +136,39 @@ def money(run: Run, at: float | None = None) -> Money:
     if at is not None and at < end_of(run):
         return Money(total, held, max(0, out), min(0, out), final=False)
     pending = {p.ref: p for p in run.state.pending}
-    limbo: dict[str, int] = defaultdict(int)
-    for posting in run.state.postings:
-        limbo[posting.ref] -= posting.delta
+    limbo = by_reference(run)
     in_flight = sum(amount for ref, amount in limbo.items() if ref in pending)
     where = tuple(sorted({pending[ref].where for ref, amount in limbo.items()
                           if amount and ref in pending}))
     return Money(total, held, in_flight, out - in_flight, where)
+
+
+def by_reference(run: Run) -> dict[str, int]:
+    """Business reference -> the money its process took out of the accounts and did not
+    put back: 0 for a transfer that moved its money (or none), > 0 for money on its way
+    or destroyed, < 0 for money created (a deposit applied twice).
+
+    Only references whose postings moved money appear.
+    """
+    limbo: dict[str, int] = defaultdict(int)
+    for posting in run.state.postings:
+        limbo[posting.ref] -= posting.delta
+    return dict(limbo)
+
+
+def created_and_destroyed(run: Run) -> tuple[int, int]:
+    """(money created, money destroyed) summed process by process.
+
+    One total hides what a run of many processes did (a bank's day): a deposit applied
+    twice in one transfer and a deposit never made in another cancel out in
+    :func:`money`'s ``missing``; here each counts. Money of processes still pending is in
+    flight, neither created nor destroyed.
+    """
+    pending = {p.ref for p in run.state.pending}
+    created = destroyed = 0
+    for ref, amount in by_reference(run).items():
+        if amount < 0:
+            created -= amount
+        elif amount > 0 and ref not in pending:
+            destroyed += amount
+    return created, destroyed

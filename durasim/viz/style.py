@@ -65,6 +65,12 @@ EVENT_KIND_COLOURS: dict[str, str] = {
 """Colour of each kind of history event that carries a lesson (see viz.event_kinds):
 the same in the history view and on the timeline."""
 
+OUTCOME_COLOURS: dict[str, str] = {
+    "completed": EFFECT, "failed": "#8c959f", "rolled back": ROLLBACK, "lost": LOST,
+    "duplicated": "#8250df", "unknown to caller": "#bc4c00", "stuck": "#57606a",
+    "dead-lettered": "#4d2d00"}
+"""How a business process ended, the same colour in every picture of many of them."""
+
 FONT = "DejaVu Sans"
 FONT_SIZE = 9.0
 SMALL = 7.5
