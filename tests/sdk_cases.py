@@ -18,6 +18,7 @@ from typing import Any
 
 import durasim
 from durasim import History
+from durasim.engine import Cancel, Query, Signal, Update
 from tests.conftest import FIXTURES
 
 SDK = FIXTURES / "sdk"
@@ -48,20 +49,20 @@ class SdkCase:
 
     Attributes:
         name: the recording (a key of results.json).
-        options: more ``durasim.execute`` options (signals, faults) playing ``main``'s part.
+        options: more ``durasim.execute`` options (requests, faults) playing ``main``'s part.
         returned: reads what ``main`` returned off the durasim run.
-        needs: the engine primitive this case waits for (issue 13), or "" when it runs.
-        types_need: what the engine still lacks to write exactly the recorded event
-            types, when the case runs but the history differs ("" when it matches).
         crash_bug: an engine bug a crash plan of this case runs into ("" when none).
+        replay_need: what durasim lacks to replay the real history ("" when it does).
+        activity_queues: task queues its activities are sent to, besides the workflow's
+            (on a real server a worker must serve each).
     """
 
     name: str
     options: Callable[[], dict[str, Any]] = field(default=dict)
     returned: Callable[[durasim.engine.WorkflowRun], Any] = _result
-    needs: str = ""
-    types_need: str = ""
     crash_bug: str = ""
+    replay_need: str = ""
+    activity_queues: tuple[str, ...] = ()
 
     @property
     def entry(self) -> dict[str, Any]:
@@ -107,37 +108,36 @@ class SdkCase:
 
 
 def _cancel_at_one_second() -> dict[str, Any]:
-    return {"signals": [durasim.Cancel(at=1.0)]}  # type: ignore[attr-defined]
+    return {"requests": [Cancel(at=1.0)]}
 
 
 def _signal_with_start() -> dict[str, Any]:
-    return {"signals": [durasim.Signal("approve", "manager", with_start=True),  # type: ignore[call-arg]
-                        durasim.Signal("close", at=1.0)]}
+    return {"requests": [Signal("approve", "manager", with_start=True),
+                         Signal("close", at=1.0)]}
 
 
 def _updates() -> dict[str, Any]:
-    update = durasim.Update  # type: ignore[attr-defined]
-    return {"signals": [update("deposit", -5, at=1.0), update("deposit", 100, at=1.0)]}
+    return {"requests": [Update("deposit", -5, at=1.0), Update("deposit", 100, at=1.0)]}
 
 
 def _queries() -> dict[str, Any]:
-    query = durasim.Query  # type: ignore[attr-defined]
-    return {"signals": [query("status", at=0.0), query("status", at=10.0)]}
+    return {"requests": [Query("status", at=0.0), Query("status", at=10.0)]}
 
 
 def _query_answers(run: durasim.engine.WorkflowRun) -> list[Any]:
-    answers = run.queries  # type: ignore[attr-defined]
-    return [answers[0], run.result, answers[1]]
+    first, after = run.answers
+    return [first.value, run.result, after.value]
 
 
 def _update_answers(run: durasim.engine.WorkflowRun) -> list[Any]:
-    rejected, accepted = run.updates  # type: ignore[attr-defined]
-    return [f"rejected: {rejected}", accepted, run.result]
+    rejected, accepted = run.answers  # a refusal reads "rejected: <the validator's error>"
+    return [rejected.error, accepted.value, run.result]
 
 
 def _kill_activity_worker() -> dict[str, Any]:
     # the last heartbeat the server holds is chunk 4 (after 4 x 0.5 s): kill in between
-    return {"faults": durasim.Crash(node="activity_worker", at_time=2.2)}
+    return {"faults": durasim.Crash(node="activity_worker", at_time=2.2),
+            "activity_worker": True}
 
 
 CASES = [
@@ -148,18 +148,18 @@ CASES = [
     SdkCase("raising_workflow", returned=_failed),
     SdkCase("parallel_activities"),
     SdkCase("patched"),
-    SdkCase("deprecate_patch", needs="ctx.deprecate_patch"),
-    SdkCase("query", _queries, _query_answers, needs="ctx.query and durasim.Query"),
-    SdkCase("signal_with_start", _signal_with_start,
-            needs="durasim.Signal(..., with_start=True)"),
-    SdkCase("update", _updates, _update_answers, needs="ctx.update and durasim.Update"),
+    SdkCase("deprecate_patch"),
+    SdkCase("query", _queries, _query_answers),
+    SdkCase("signal_with_start", _signal_with_start),
+    SdkCase("update", _updates, _update_answers,
+            replay_need="the codec to decode acceptedRequest.input.args (the lead's request to "
+            "H2)"),
     SdkCase("cancellation", _cancel_at_one_second,
             lambda run: "workflow ended: Workflow cancelled" if run.status == "canceled"
-            else run.status, needs="durasim.Cancel and ctx.start_timer().cancel()"),
-    SdkCase("local_activity", needs="ctx.local_activity"),
-    SdkCase("heartbeat", needs="ctx.start_activity(heartbeat_timeout=)"),
+            else run.status),
+    SdkCase("local_activity"),
+    SdkCase("heartbeat", activity_queues=("heartbeat-activity-task-queue",)),
     SdkCase("long_sleep"),
-    SdkCase("heartbeat_worker_killed", _kill_activity_worker,
-            needs="ctx.start_activity(heartbeat_timeout=) and the activity_worker node"),
+    SdkCase("heartbeat_worker_killed", _kill_activity_worker),
 ]
 BY_NAME = {case.name: case for case in CASES}

@@ -106,10 +106,11 @@ def test_the_replay_stepper_shows_the_sdk_class_source() -> None:
     stepper = ReplayStepper(run)
     stepper.slider.value = _event_id(run, "ActivityTaskScheduled")
     assert _highlighted(stepper) == ACTIVITY_LINE
+    assert "async def run(self, reminder: Reminder)" in stepper.code.value  # the method
+    stepper.slider.value = len(run.history)  # finished: no frame waits, the whole class
     assert "class ReminderWorkflow" in stepper.code.value
 
 
-@pytest.mark.xfail(strict=True, reason="needs ctx.set_frames_source (issue 13)")
 def test_the_replay_stepper_shows_where_sdk_code_waits() -> None:
     run = durasim.execute(long_sleep.ReminderWorkflow, REMINDER)
     stepper = ReplayStepper(run)
@@ -150,4 +151,5 @@ def test_a_class_written_in_a_notebook_cell_shows_its_source() -> None:
     stepper.slider.value = _event_id(run, "ActivityTaskScheduled")
     call = CELL.splitlines().index("        return await workflow.execute_activity(") + 1
     assert _highlighted(stepper) == call
+    stepper.slider.value = len(run.history)  # finished: the whole class, from its source
     assert "class Shouter" in stepper.code.value and "@workflow.defn" in stepper.code.value

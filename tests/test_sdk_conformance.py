@@ -18,14 +18,7 @@ from tests.sdk_cases import CASES, SdkCase
 pytest.importorskip("temporalio", reason="the Temporal SDK (the 'temporal' extra) is needed")
 
 
-def _param(case: SdkCase) -> object:
-    need = case.needs or case.types_need
-    marks = ([pytest.mark.xfail(strict=True, reason=f"needs {need} (issue 13)")]
-             if need else [])
-    return pytest.param(case, id=case.name, marks=marks)
-
-
-@pytest.mark.parametrize("case", [_param(c) for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_result_and_every_event_type_equal_the_recording(case: SdkCase) -> None:
     run = case.run()
     recorded = case.recorded()
@@ -37,10 +30,8 @@ def test_result_and_every_event_type_equal_the_recording(case: SdkCase) -> None:
 
 def _replay_param(case: SdkCase, index: int) -> object:
     file = case.entry["histories"][index]
-    # a signal written before the first task is just a signal on replay
-    needs = case.needs if case.name != "signal_with_start" else ""
-    marks = ([pytest.mark.xfail(strict=True, reason=f"needs {needs} (issue 13)")]
-             if needs else [])
+    marks = ([pytest.mark.xfail(strict=True, reason=f"needs {case.replay_need}")]
+             if case.replay_need else [])
     return pytest.param(case, file, id=file.removesuffix(".json"), marks=marks)
 
 

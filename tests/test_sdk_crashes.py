@@ -27,9 +27,7 @@ def _outcome(run: durasim.engine.WorkflowRun) -> tuple[Any, ...]:
 
 
 def _param(case: SdkCase) -> object:
-    marks = ([pytest.mark.xfail(strict=True, reason=f"needs {case.needs} (issue 13)")]
-             if case.needs else
-             [pytest.mark.xfail(strict=True, reason=f"engine bug: {case.crash_bug}")]
+    marks = ([pytest.mark.xfail(strict=True, reason=f"engine bug: {case.crash_bug}")]
              if case.crash_bug else [])
     return pytest.param(case, id=case.name, marks=marks)
 

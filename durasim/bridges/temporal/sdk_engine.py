@@ -21,8 +21,8 @@ __all__ = ["EnginePort"]
 
 
 def _started(coro: Coroutine[Any, Any, Any]) -> Future:
-    """Run a ``ctx`` coroutine up to its first wait (so its command is issued now); the
-    returned future settles with the coroutine's outcome."""
+    """Run a ``ctx`` coroutine up to its first wait (so what it asks for is asked now);
+    the returned future settles with the coroutine's outcome."""
     outcome = Future()
 
     def step(_: Future | None = None) -> None:
@@ -72,6 +72,10 @@ class EnginePort:
     def is_replaying(self) -> bool:
         return self.ctx.is_replaying
 
+    @property
+    def is_cancel_requested(self) -> bool:
+        return self.ctx.is_cancel_requested
+
     def now(self) -> float:
         return self.ctx.now()
 
@@ -79,43 +83,44 @@ class EnginePort:
         """A seed for the SDK's ``workflow.random()``, drawn from the run's own RNG."""
         return int(self.ctx.random() * 2**63)
 
+    def show_frames(self, source: Callable[[], list[Any]]) -> None:
+        """Where the replay stepper finds the user's waiting coroutines."""
+        self.ctx.set_frames_source(source)
+
     # -- commands ---------------------------------------------------------------------------
     def start_activity(self, activity: Any, args: list[Any], *, retry: RetryPolicy | None,
                        start_to_close: float | None, schedule_to_close: float | None,
                        heartbeat_timeout: float | None) -> Future:
-        if heartbeat_timeout:
-            raise unsupported("heartbeat_timeout=", "needs ctx.start_activity(..., "
-                              "heartbeat_timeout=) from the engine (issue 13)")
-        return _started(self.ctx.activity(activity, *args, retry=retry,
-                                          start_to_close=start_to_close,
-                                          schedule_to_close=schedule_to_close))
+        return self.ctx.start_activity(activity, *args, retry=retry,
+                                       start_to_close=start_to_close,
+                                       schedule_to_close=schedule_to_close,
+                                       heartbeat_timeout=heartbeat_timeout)
 
     def start_local_activity(self, activity: Any, args: list[Any], *,
                              retry: RetryPolicy | None, start_to_close: float | None) -> Future:
-        raise unsupported("workflow.execute_local_activity()",
-                          "needs ctx.local_activity from the engine (issue 13)")
+        return _started(self.ctx.local_activity(activity, *args, retry=retry,
+                                                start_to_close=start_to_close))
 
     def start_timer(self, seconds: float) -> tuple[Future, Callable[[], None]]:
-        """A durable timer, and how to cancel it."""
-        def cancel() -> None:
-            raise unsupported("cancelling a timer (asyncio.wait_for, a timed wait_condition "
-                              "that is met, a cancelled sleep)",
-                              "needs ctx.start_timer(...).cancel() from the engine (issue 13)")
-
-        return _started(self.ctx.sleep(seconds)), cancel
+        """A durable timer, and how to cancel it (TimerCanceled)."""
+        timer = self.ctx.start_timer(seconds)
+        return timer.future, timer.cancel
 
     def start_child(self, workflow: Any, args: list[Any], *, child_id: str) -> Future:
-        return _started(self.ctx.child(workflow, *args, id=child_id))
+        return self.ctx.start_child(workflow, *args, id=child_id)
 
     def cancel(self, future: Future, what: str) -> None:
-        """Stop waiting for an activity or a child (RequestCancel... in the history)."""
-        raise unsupported(f"cancelling {what}",
-                          "needs Future.on_cancel from the engine (issue 13)")
+        """Stop waiting for an activity (RequestCancelActivityTask in the history)."""
+        if future.on_cancel is None:
+            raise unsupported(f"cancelling {what}",
+                              "durasim cancels activities and timers, not child workflows")
+        if not future.done:
+            future.on_cancel()
 
     def patch(self, change_id: str, *, deprecated: bool) -> bool:
         if deprecated:
-            raise unsupported("workflow.deprecate_patch()",
-                              "needs ctx.deprecate_patch from the engine (issue 13)")
+            self.ctx.deprecate_patch(change_id)
+            return True
         return self.ctx.patched(change_id)
 
     def continue_as_new(self, args: list[Any]) -> NoReturn:
@@ -125,20 +130,13 @@ class EnginePort:
     # -- messages from outside --------------------------------------------------------------
     def watch_signal(self, name: str, deliver: Callable[[list[Any]], None]) -> None:
         """Call ``deliver(args)`` for each signal ``name``, in history order."""
-        def next_one(_: Future | None = None) -> None:
-            arrived = _started(self.ctx.wait_signal(name))
-            arrived.on_done(received)
-
-        def received(future: Future) -> None:
-            if future.error is None:
-                deliver(list(future.value))
-                next_one()
-
-        next_one()
+        self.ctx.signal(lambda *args: deliver(list(args)), name=name)
 
     def handle_queries(self, name: str, answer: Callable[..., Any]) -> None:
-        raise unsupported("@workflow.query", "needs ctx.query from the engine (issue 13)")
+        """``answer(*args)`` answers query ``name`` (read-only: the engine makes sure)."""
+        self.ctx.query(answer, name=name)
 
     def handle_updates(self, name: str, run: Callable[..., Any],
-                       validate: Callable[..., None] | None) -> None:
-        raise unsupported("@workflow.update", "needs ctx.update from the engine (issue 13)")
+                       validate: Callable[..., None]) -> None:
+        """``validate(*args)`` may refuse update ``name``; ``run(*args)`` handles it."""
+        self.ctx.update(run, name=name, validator=validate)

@@ -51,6 +51,9 @@ class Messages:
         self._registered: set[tuple[str, str]] = set()
         self._buffered: dict[str, list[list[Any]]] = {}
         self._updating: set[asyncio.Task[Any]] = set()
+        self._answering = 0
+        """Updates whose handler finished but whose answer the engine has not taken yet."""
+        self._answered: Future | None = None
 
     def install(self, defn: temporalio.workflow._Definition) -> None:
         """The class's own handlers, at the start of the run."""
@@ -192,10 +195,16 @@ class Messages:
             task.add_done_callback(partial(self._update_done, answer))
 
         self.run.deliver(start, inbound=True)
-        return await answer
+        try:
+            return await answer
+        finally:  # the engine records the answer as soon as this returns
+            self._answering -= 1
+            if not self._answering and self._answered is not None:
+                self._answered.resolve()
 
     def _update_done(self, answer: Future, task: asyncio.Task[Any]) -> None:
         self._updating.discard(task)
+        self._answering += 1
         if task.cancelled():
             answer.resolve(error=CancelledError("the update was cancelled"))
         elif task.exception() is not None:
@@ -207,6 +216,14 @@ class Messages:
                 answer.resolve(to_json([task.result()])[0])
             except Exception as error:  # the result cannot be encoded
                 answer.resolve(error=error)
+
+    def updates_answered(self) -> Future | None:
+        """A future resolved once every finished update's answer is recorded (None when
+        none is waiting): the workflow must not complete before its updates do."""
+        if not self._answering:
+            return None
+        self._answered = Future()
+        return self._answered
 
     @contextmanager
     def _read_only(self, who: str) -> Iterator[None]:

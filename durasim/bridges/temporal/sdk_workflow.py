@@ -103,6 +103,7 @@ class SdkWorkflowRun:
         self.random = random.Random(self.seed)
         self.runtime = DurasimRuntime(self)
         temporalio.workflow._Runtime.set_on_loop(self.loop, self.runtime)
+        self.port.show_frames(self.frames)
         self.instance: Any = None
         self.main: asyncio.Task[Any] | None = None
         self._args: list[Any] = []
@@ -124,6 +125,9 @@ class SdkWorkflowRun:
             self.loop.run_ready()
             ending = self._ending
             if ending is not None:
+                answered = self.runtime.updates_answered()
+                if answered is not None:  # as in the SDK: updates complete before the run
+                    await answered
                 self.loop.close()
                 if ending.kind == "completed":
                     return ending.value
