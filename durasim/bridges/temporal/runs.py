@@ -162,7 +162,7 @@ async def execute_on_temporal_async(
     workflow: Any, *args: Any, server: Any, activities: Sequence[Any] = (),
     workflows: Sequence[Any] = (), requests: Sequence[Signal] = (), id: str | None = None,
     task_queue: str = DEFAULT_TASK_QUEUE, timeout: float = 60.0,
-    max_signal_delay: float = MAX_SIGNAL_DELAY,
+    max_signal_delay: float = MAX_SIGNAL_DELAY, activity_task_queues: Sequence[str] = (),
 ) -> TemporalRun:
     """:func:`execute_on_temporal` for code that already runs an event loop (``await`` it)."""
     if timeout <= 0 or max_signal_delay < 0:
@@ -171,8 +171,12 @@ async def execute_on_temporal_async(
     workflow_id = id or definition.name
     sdk = _sdk()
     client = await _connect(server)
+    if activity_task_queues and not is_sdk_workflow(workflow):
+        raise ValueError("activity_task_queues= is for Temporal SDK workflows; a durasim "
+                         "workflow runs its activities on task_queue")
     worker = (sdk_worker(client, workflows=[workflow, *workflows], activities=activities,
-                         task_queue=task_queue, identity=WORKER_IDENTITY)
+                         task_queue=task_queue, identity=WORKER_IDENTITY,
+                         activity_task_queues=activity_task_queues)
               if is_sdk_workflow(workflow) else
               durasim_worker(client, workflows=[workflow, *workflows], activities=activities,
                              task_queue=task_queue))
@@ -230,7 +234,7 @@ def execute_on_temporal(
     workflow: Any, *args: Any, server: Any, activities: Sequence[Any] = (),
     workflows: Sequence[Any] = (), requests: Sequence[Signal] = (), id: str | None = None,
     task_queue: str = DEFAULT_TASK_QUEUE, timeout: float = 60.0,
-    max_signal_delay: float = MAX_SIGNAL_DELAY,
+    max_signal_delay: float = MAX_SIGNAL_DELAY, activity_task_queues: Sequence[str] = (),
 ) -> TemporalRun:
     """Run a workflow on a real Temporal server; return what Temporal recorded.
 
@@ -252,6 +256,8 @@ def execute_on_temporal(
         timeout: real seconds to wait for the result; then the workflow is terminated and
             the run reported as "running".
         max_signal_delay: caps the real delay a simulated signal time maps to.
+        activity_task_queues: more task queues to serve the activities on (a Temporal SDK
+            workflow that sends them to ``execute_activity(..., task_queue=...)``).
 
     Raises:
         TemporalServerError: ``temporalio`` is missing or the server cannot be reached.
@@ -265,7 +271,7 @@ def execute_on_temporal(
     run: TemporalRun = _run_sync(execute_on_temporal_async(
         workflow, *args, server=server, activities=activities, workflows=workflows,
         requests=requests, id=id, task_queue=task_queue, timeout=timeout,
-        max_signal_delay=max_signal_delay))
+        max_signal_delay=max_signal_delay, activity_task_queues=activity_task_queues))
     return run
 
 

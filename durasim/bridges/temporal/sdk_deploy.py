@@ -31,9 +31,12 @@ def is_sdk_workflow(obj: Any) -> bool:
 
 @contextlib.asynccontextmanager
 async def sdk_worker(client: Any, *, workflows: Sequence[Any], activities: Sequence[Any],
-                     task_queue: str, identity: str) -> AsyncIterator[None]:
+                     task_queue: str, identity: str,
+                     activity_task_queues: Sequence[str] = ()) -> AsyncIterator[None]:
     """A real ``temporalio`` worker for SDK ``workflows`` (classes) and their activities,
-    for the length of an ``async with`` block."""
+    for the length of an ``async with`` block; and one activity worker per queue of
+    ``activity_task_queues`` (a workflow that sends its activities to a fleet of their own,
+    ``execute_activity(..., task_queue=...)``)."""
     from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
     found_workflows, found_activities = deployment(workflows, activities)
@@ -53,7 +56,12 @@ async def sdk_worker(client: Any, *, workflows: Sequence[Any], activities: Seque
     options: dict[str, Any] = {} if sandbox_ok else {
         "workflow_runner": UnsandboxedWorkflowRunner()}
     with concurrent.futures.ThreadPoolExecutor(_ACTIVITY_THREADS) as threads:
-        async with Worker(client, task_queue=task_queue, workflows=classes,
-                          activities=functions, activity_executor=threads,
-                          identity=identity, **options):
+        async with contextlib.AsyncExitStack() as workers:
+            await workers.enter_async_context(Worker(
+                client, task_queue=task_queue, workflows=classes, activities=functions,
+                activity_executor=threads, identity=identity, **options))
+            for queue in activity_task_queues:
+                await workers.enter_async_context(Worker(
+                    client, task_queue=queue, activities=functions,
+                    activity_executor=threads, identity=identity))
             yield
