@@ -87,7 +87,7 @@ def fault_plans(draw: st.DrawFn, scenario: Any = "transfer", max_crashes: int = 
                 max_events: int | None = None,
                 message_faults: bool = True, max_message_faults: int = 2,
                 restarts: Sequence[float] = _RESTARTS, workflow: Any = None,
-                args: Sequence[Any] = ()) -> FaultPlan:
+                args: Sequence[Any] = (), requests: Sequence[Any] = ()) -> FaultPlan:
     """Fault plans of up to ``max_crashes`` crashes, plus optional message faults.
 
     Each crash hits a step of the scenario (``at_step``), before or after its effect, on
@@ -112,8 +112,9 @@ def fault_plans(draw: st.DrawFn, scenario: Any = "transfer", max_crashes: int = 
         message_faults: also drop, duplicate or delay a message of some step.
         max_message_faults: at most this many message faults.
         restarts: the restart delays to choose from (seconds; the first is the simplest).
-        workflow, args: crash this workflow (any ``@durasim.workflow`` or Temporal SDK
-            class) run as ``durasim.execute(workflow, *args)`` instead of a scenario: at
+        workflow, args, requests: crash this workflow (any ``@durasim.workflow`` or
+            Temporal SDK class) run as ``durasim.execute(workflow, *args,
+            requests=requests)`` instead of a scenario: at
             its activities (numbered in order) and after any event of its history, on
             the worker or the server (crashes only: its messages name no steps). Its
             crash points come from one crash-free run
@@ -127,7 +128,7 @@ def fault_plans(draw: st.DrawFn, scenario: Any = "transfer", max_crashes: int = 
         True
     """
     if workflow is not None:
-        points = crash_points(workflow, args)
+        points = crash_points(workflow, args, requests=requests)
         steps = points.steps if steps is None else steps
         max_events = points.events if max_events is None else max_events
         message_faults = False

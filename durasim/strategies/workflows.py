@@ -39,19 +39,20 @@ class CrashPoints:
 
 
 def crash_points(workflow: Any, args: Sequence[Any] = (), *, activities: Sequence[Any] = (),
-                 signals: Sequence[Any] = ()) -> CrashPoints:
-    """Run ``workflow(*args)`` once without faults and read where it can be crashed.
+                 requests: Sequence[Any] = ()) -> CrashPoints:
+    """Run ``workflow(*args)`` once without faults (with the client's ``requests``: signals,
+    updates...) and read where it can be crashed.
 
     Raises:
         ValueError: the crash-free run does not complete (nothing to compare crashes with).
     """
     definition = workflow_definition(workflow)
-    key = json.dumps([definition.recorded_input(args), [repr(s) for s in signals],
+    key = json.dumps([definition.recorded_input(args), [repr(r) for r in requests],
                       [getattr(a, "__name__", repr(a)) for a in activities]], sort_keys=True,
                      default=repr)
     known = _KNOWN.setdefault(workflow, {})
     if key not in known:
-        run = execute(workflow, *args, activities=activities, requests=signals, trace=False)
+        run = execute(workflow, *args, activities=activities, requests=requests, trace=False)
         if run.status not in ("completed", "failed", "canceled"):
             raise ValueError(f"{definition.name} did not finish without faults "
                              f"({run.status}: {run.error}); fix it before crashing it")
