@@ -52,7 +52,6 @@ class SdkCase:
         options: more ``durasim.execute`` options (requests, faults) playing ``main``'s part.
         returned: reads what ``main`` returned off the durasim run.
         crash_bug: an engine bug a crash plan of this case runs into ("" when none).
-        replay_need: what durasim lacks to replay the real history ("" when it does).
         activity_queues: task queues its activities are sent to, besides the workflow's
             (on a real server a worker must serve each).
     """
@@ -61,7 +60,6 @@ class SdkCase:
     options: Callable[[], dict[str, Any]] = field(default=dict)
     returned: Callable[[durasim.engine.WorkflowRun], Any] = _result
     crash_bug: str = ""
-    replay_need: str = ""
     activity_queues: tuple[str, ...] = ()
 
     @property
@@ -151,9 +149,7 @@ CASES = [
     SdkCase("deprecate_patch"),
     SdkCase("query", _queries, _query_answers),
     SdkCase("signal_with_start", _signal_with_start),
-    SdkCase("update", _updates, _update_answers,
-            replay_need="the codec to decode acceptedRequest.input.args (the lead's request to "
-            "H2)"),
+    SdkCase("update", _updates, _update_answers),
     SdkCase("cancellation", _cancel_at_one_second,
             lambda run: "workflow ended: Workflow cancelled" if run.status == "canceled"
             else run.status),

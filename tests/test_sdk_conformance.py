@@ -30,9 +30,7 @@ def test_result_and_every_event_type_equal_the_recording(case: SdkCase) -> None:
 
 def _replay_param(case: SdkCase, index: int) -> object:
     file = case.entry["histories"][index]
-    marks = ([pytest.mark.xfail(strict=True, reason=f"needs {case.replay_need}")]
-             if case.replay_need else [])
-    return pytest.param(case, file, id=file.removesuffix(".json"), marks=marks)
+    return pytest.param(case, file, id=file.removesuffix(".json"))
 
 
 @pytest.mark.parametrize("case, file", [_replay_param(c, i) for c in CASES
