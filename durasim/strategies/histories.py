@@ -264,10 +264,10 @@ def history_mutations(draw: st.DrawFn, doc: Any) -> Any:
         >>> doc = {"events": [{"eventId": "1", "eventTime": "2026-01-01T00:00:00Z",
         ...     "eventType": "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED",
         ...     "workflowExecutionStartedEventAttributes": {"workflowType": {"name": "W"}}}]}
-        >>> try:
-        ...     History.from_temporal_json(history_mutations(doc).example())
+        >>> try:  # a damaged document loads, or is refused with HistoryFormatError
+        ...     loaded = History.from_temporal_json(history_mutations(doc).example())
         ... except HistoryFormatError:
-        ...     pass
+        ...     loaded = None
     """
     doc = json.loads(json.dumps(doc))  # a copy, several times faster than deepcopy
     for _ in range(draw(st.integers(1, 3))):
