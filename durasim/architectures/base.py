@@ -418,5 +418,18 @@ class Architecture(ABC):
     def bank(self, world: World, options: dict[str, Any]) -> Bank:
         """Build the system on ``world`` (options already checked), ready for processes."""
 
+    def play(self, world: World, bank: Bank, scenario: Scenario, *,
+             history: bool = False) -> RunState:
+        """Begin ``scenario``'s one process on ``bank``, run ``world`` to its end and read
+        the bank; the world is closed whatever happens (what a run of one process is)."""
+        bank.begin(scenario)
+        world.check_plan(self.name, history=history)
+        try:
+            world.start()
+            world.run()
+            return bank.read()
+        finally:
+            world.close()
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} options={dict(self.options)}>"

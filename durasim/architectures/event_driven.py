@@ -103,14 +103,7 @@ class EventDriven(Architecture):
         """Build client, broker and services, publish the first event, read every database."""
         world = World(scenario, plan, seed, default_node="broker")
         system = self.bank(world, options)
-        system.begin(scenario)
-        world.check_plan(self.name, history=False)
-        try:
-            world.start()
-            world.run()
-            state = system.read()
-        finally:
-            world.close()
+        state = self.play(world, system, scenario)
         outcome, explanation = system.verdict(scenario, state)
         return Run(scenario=scenario, architecture=self.name, options=options,
                    faults=plan,  # as given (the world's copy names message steps by number)

@@ -72,14 +72,7 @@ class Monolith(Architecture):
         """Build client and app, run the request, and read the database."""
         world = World(scenario, plan, seed, default_node="app")
         bank = self.bank(world, options)
-        bank.begin(scenario)
-        world.check_plan(self.name, history=False)
-        try:
-            world.start()
-            world.run()
-            state = bank.read()
-        finally:
-            world.close()
+        state = self.play(world, bank, scenario)
         state = dataclasses.replace(state, caller=bank.caller(scenario, state.effects))
         outcome, explanation = bank.verdict(scenario, state)
         answer = (state.caller.reply if state.caller else None) or {}
