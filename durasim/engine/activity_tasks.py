@@ -88,6 +88,7 @@ class ActivityTasks:
         self._step_point(a["activityType"], "before_effect")
         state.started_at = server.sim.now
         state.last_heartbeat = None
+        ex.activity_changed(state)
         server.save_state(ex)
         attempt = state.attempt
         server.net.send(server.node.name, server.activity_worker, "ActivityTask", {
@@ -140,6 +141,7 @@ class ActivityTasks:
         ex, state = found
         state.heartbeat_details = tuple(message.payload["details"])
         state.last_heartbeat = self.server.sim.now
+        ex.activity_changed(state)
         self.server.save_state(ex)
 
     def cancel(self, ex: Execution, scheduled_id: int, requested_id: int) -> None:
@@ -151,7 +153,7 @@ class ActivityTasks:
         state = ex.activities.get(scheduled_id)
         if state is None or state.started_at is not None:
             return
-        del ex.activities[scheduled_id]
+        ex.close_activity(scheduled_id)
         self.server.wake(ex, [(E.ACTIVITY_TASK_CANCELED, {
             "scheduledEventId": scheduled_id, "latestCancelRequestedEventId": requested_id,
             "identity": IDENTITY})])
@@ -206,6 +208,7 @@ class ActivityTasks:
             state.last_failure = _without_details(failure)
             state.attempt += 1
             state.started_at = None
+            ex.activity_changed(state)
             timeout = (failure.get("timeoutFailureInfo") or {}).get("timeoutType")
             server.sim.record(server.node.name, "retry",  # timeout: what ended the attempt
                               activity=state.attributes["activityType"],
@@ -221,7 +224,7 @@ class ActivityTasks:
 
     def _close(self, ex: Execution, state: ActivityState, event_type: EventType,
                attributes: dict[str, Any]) -> None:
-        del ex.activities[state.scheduled_id]
+        ex.close_activity(state.scheduled_id)
         started: dict[str, Any] = {"scheduledEventId": state.scheduled_id,
                                    "attempt": state.attempt, "identity": IDENTITY}
         if state.last_failure is not None:

@@ -5,7 +5,8 @@ truth for workflow code) and the mutable state (which workflow task is in flight
 attempt each activity is on, what arrived while a task was running). Most of the mutable
 state can be derived by reading the history again, and recovery does exactly that; what
 cannot (attempt counters, parked events, heartbeat details) is saved next to each history
-batch, in the same store transaction, as :meth:`Execution.state`.
+batch, in the same store transaction, as :meth:`Execution.state`. Only what changed is
+sent: a fan-out of thousands of activities must not rewrite every open one at each step.
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ class Execution:
         pending_updates: updates waiting for a workflow task (kept in memory only: a
             client whose update was lost with a crash sends it again).
         pending_queries: queries waiting for the task in flight, by request (in memory).
+        changed: activities whose saved state is stale (changed or closed since the
+            last batch); :meth:`state` sends only these.
     """
 
     record: RunRecord
@@ -100,6 +103,8 @@ class Execution:
     picked_up: bool = False
     pending_updates: list[Any] = field(default_factory=list)
     pending_queries: dict[int, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    changed: dict[int, None] = field(default_factory=dict)
+    """(A dict used as an ordered set: the saved changes come in a deterministic order.)"""
 
     @property
     def events(self) -> list[HistoryEvent]:
@@ -111,13 +116,32 @@ class Execution:
         """Is the workflow task being retried after a failure (waiting for fixed code)?"""
         return self.wt_attempt > 1
 
+    def activity_changed(self, state: ActivityState) -> None:
+        """``state`` changed what recovery needs (attempt, start, failure, heartbeat):
+        the next batch saves it."""
+        self.changed[state.scheduled_id] = None
+
+    def close_activity(self, scheduled_id: int) -> None:
+        """The activity is done: forget it here, and in the saved state with the next
+        batch."""
+        del self.activities[scheduled_id]
+        self.changed[scheduled_id] = None
+
     def state(self) -> dict[str, Any]:
-        """What the history alone does not say, persisted with each batch."""
+        """What the history alone does not say, to persist with the next batch.
+
+        ``activities`` holds only the activities changed since the last batch, ``None``
+        for one that closed: the store merges it into the state it keeps (see
+        :meth:`durasim.engine.store.HistoryStore.append`), so a batch costs what it
+        changed, not what is open (a gather of 8,000 activities rewrote 8,000 entries at
+        every step). The rest is small and always complete. Call :meth:`saved` once the
+        store has accepted it.
+        """
         activities = self.activities
         state: dict[str, Any] = {
             "started_at": self.started_at,
-            "activities": {str(k): v.to_dict() for k, v in activities.items()}
-            if activities else {},
+            "activities": {str(k): activities[k].to_dict() if k in activities else None
+                           for k in self.changed} if self.changed else {},
             "buffered": [[spec[0].value, *spec[1:]] for spec in self.buffered]
             if self.buffered else [],
             "wake_after_task": self.wake_after_task}
@@ -125,6 +149,10 @@ class Execution:
             state["wt_attempt"] = self.wt_attempt
             state["wt_attempt_started"] = self.wt_attempt_started
         return state
+
+    def saved(self) -> None:
+        """The store accepted :meth:`state`: nothing is stale any more."""
+        self.changed.clear()
 
 
 def child_started_spec(initiated_id: int, child: RunRecord) -> Spec:

@@ -157,12 +157,14 @@ class Server:
                      and e.attributes["initiatedEventId"] == event.attributes["initiatedEventId"]),
                     0)
         self.store.append(ex.record.workflow_id, ex.record.run_id, batch, ex.state(), status)
+        ex.saved()
         self._appended(ex.record, batch)
         return batch
 
     def save_state(self, ex: Execution) -> None:
         """Persist the mutable state alone (nothing new in the history)."""
         self.store.append(ex.record.workflow_id, ex.record.run_id, [], ex.state())
+        ex.saved()
 
     def _appended(self, record: RunRecord, batch: list[HistoryEvent]) -> None:
         """Tell the trace (the timeline's source) and the fault plan what was written."""
@@ -238,9 +240,10 @@ class Server:
                  *(signaled_spec(s["name"], s["args"], f"{workflow_id}/start-{n}")
                    for n, s in enumerate(signals, start=1)), wt_scheduled_spec()]
         events = [HistoryEvent(i, t, 0.0, a) for i, (t, a) in enumerate(specs, start=1)]
-        record = self.store.create_run(workflow_id, run_id, workflow_type, parent, events)
+        # saved with the run: a crash before its next batch must not lose when it began
+        record = self.store.create_run(workflow_id, run_id, workflow_type, parent, events,
+                                       state={"started_at": self.sim.now})
         ex = Execution(record, started_at=self.sim.now, wt_scheduled=len(events))
-        record.state = ex.state()
         self.executions[(workflow_id, run_id)] = ex
         self.current[workflow_id] = run_id
         self._appended(record, events)

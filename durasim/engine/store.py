@@ -23,6 +23,7 @@ from typing import Any
 
 from durasim.engine import store_lock
 from durasim.engine.history import EventType, HistoryEvent
+from durasim.engine.sqlite_advice import advice
 from durasim.engine.store_values import dumps, loads, normalised
 from durasim.errors import StoreError
 
@@ -33,7 +34,8 @@ class RunRecord:
     """A workflow run as the store knows it: identity, status and its events.
 
     ``state`` is the server's own bookkeeping (what the history alone does not say),
-    JSON-able and saved with every batch.
+    JSON-able and saved with every batch; its ``activities`` maps each open activity's
+    scheduled event id (as text) to that activity's saved state.
     """
 
     __slots__ = ("events", "parent", "run_id", "state", "status", "workflow_id",
@@ -61,21 +63,29 @@ class HistoryStore:
 
     def create_run(self, workflow_id: str, run_id: str, workflow_type: str,
                    parent: dict[str, Any] | None = None,
-                   events: Sequence[HistoryEvent] = ()) -> RunRecord:
-        """Register a new run with its first events, atomically."""
+                   events: Sequence[HistoryEvent] = (),
+                   state: dict[str, Any] | None = None) -> RunRecord:
+        """Register a new run with its first events and state, atomically."""
         if (workflow_id, run_id) in self._runs:
             raise StoreError(f"run {workflow_id}/{run_id} already exists")
         record = RunRecord(workflow_id, run_id, workflow_type,
                            None if parent is None else normalised(parent, "parent"))
         self._accept(record, events)
-        self._persist_run(record, events)
+        self._persist_run(record, events, state or {})
         self._register(record)
         record.events.extend(events)
+        if state:
+            record.state = merged_state({}, state)
         return record
 
     def append(self, workflow_id: str, run_id: str, events: Sequence[HistoryEvent],
                state: dict[str, Any] | None = None, status: str | None = None) -> None:
-        """Append a batch atomically, with the run's mutable state and status."""
+        """Append a batch atomically, with the changes to the run's state and its status.
+
+        ``state`` replaces the saved state, except its ``activities``: those are only the
+        activities that changed (``None`` for one that closed), merged into the ones
+        kept, so a batch costs what it changed, not what is open.
+        """
         record = self._runs.get((workflow_id, run_id))
         if record is None:
             raise StoreError(f"there is no run {workflow_id}/{run_id} in this store")
@@ -83,7 +93,7 @@ class HistoryStore:
         self._persist_append(record, events, state, status)
         record.events.extend(events)
         if state is not None:
-            record.state = state
+            record.state = merged_state(record.state, state)
         if status is not None:
             record.status = status
 
@@ -103,7 +113,8 @@ class HistoryStore:
                                  f"{event.event_id} ({event.event_type.value}): {error}"
                                  ) from None
 
-    def _persist_run(self, record: RunRecord, events: Sequence[HistoryEvent]) -> None:
+    def _persist_run(self, record: RunRecord, events: Sequence[HistoryEvent],
+                     state: dict[str, Any]) -> None:
         """Write a new run durably before memory knows it (nothing to do in memory)."""
 
     def _persist_append(self, record: RunRecord, events: Sequence[HistoryEvent],
@@ -149,12 +160,30 @@ class HistoryStore:
 MemoryStore = HistoryStore
 
 
+def merged_state(kept: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """A run's state after a batch: ``changes`` as it is, with its ``activities`` merged
+    into the ``kept`` ones (``None`` removes one).
+
+    The kept activities are updated in place: call it only once the batch is durable.
+    """
+    activities = kept.get("activities", {})
+    for key, saved in changes.get("activities", {}).items():
+        if saved is None:
+            activities.pop(key, None)
+        else:
+            activities[key] = saved
+    return {**changes, "activities": activities}
+
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     workflow_id TEXT NOT NULL, run_id TEXT NOT NULL, workflow_type TEXT NOT NULL,
     parent TEXT, status TEXT NOT NULL, state TEXT NOT NULL,
     UNIQUE (workflow_id, run_id));
+CREATE TABLE IF NOT EXISTS activities (
+    workflow_id TEXT NOT NULL, run_id TEXT NOT NULL, scheduled_id INTEGER NOT NULL,
+    state TEXT NOT NULL, PRIMARY KEY (workflow_id, run_id, scheduled_id));
 CREATE TABLE IF NOT EXISTS events (
     workflow_id TEXT NOT NULL, run_id TEXT NOT NULL, event_id INTEGER NOT NULL,
     event_type TEXT NOT NULL, time REAL NOT NULL, attributes TEXT NOT NULL,
@@ -236,8 +265,12 @@ class SQLiteStore(HistoryStore):
         rows = db.execute("SELECT workflow_id, run_id, event_id, event_type, time, "
                           "attributes FROM events ORDER BY workflow_id, run_id, "
                           "event_id").fetchall()
+        activities = db.execute("SELECT workflow_id, run_id, scheduled_id, state FROM "
+                                "activities ORDER BY workflow_id, run_id, scheduled_id"
+                                ).fetchall()
         self._version = db.execute("PRAGMA data_version").fetchone()[0]
         db.execute("COMMIT")
+        written_before_the_table: list[RunRecord] = []
         for workflow_id, run_id, workflow_type, parent, status, state in runs:
             record = RunRecord(workflow_id, run_id, workflow_type,
                                self._json(parent, f"run {workflow_id}/{run_id} parent")
@@ -245,8 +278,30 @@ class SQLiteStore(HistoryStore):
             record.status = status
             record.state = self._json(state, f"run {workflow_id}/{run_id} state")
             self._register(record)
+            if record.state.get("activities"):
+                written_before_the_table.append(record)
+        for workflow_id, run_id, scheduled_id, state in activities:
+            where = f"run {workflow_id}/{run_id} activity {scheduled_id}"
+            owner = self._runs.get((workflow_id, run_id))
+            if owner is None:
+                raise self._damaged(f"{where} belongs to no run")
+            owner.state.setdefault("activities", {})[str(scheduled_id)] = self._json(
+                state, f"{where} state")
         for row in rows:
             self._load_event(*row)
+        if written_before_the_table:
+            self._move_activities_out_of_runs(written_before_the_table)
+
+    def _move_activities_out_of_runs(self, records: list[RunRecord]) -> None:
+        """Stores written before activities had their own table kept them all inside the
+        run's state: move them to the table once, so the next batch, which writes only
+        what changed, cannot lose them."""
+        with self._transaction() as db:
+            for record in records:
+                saved, activities = self._state_rows(record, record.state)
+                db.execute("UPDATE runs SET state=? WHERE workflow_id=? AND run_id=?",
+                           (saved, record.workflow_id, record.run_id))
+                self._write_activities(db, activities)
 
     def _load_event(self, workflow_id: str, run_id: str, event_id: Any, event_type: Any,
                     time: Any, attributes: Any) -> None:
@@ -281,28 +336,63 @@ class SQLiteStore(HistoryStore):
                           "program: restore it from a copy, or move it away and start afresh")
 
     # -- writing ----------------------------------------------------------------------
-    def _persist_run(self, record: RunRecord, events: Sequence[HistoryEvent]) -> None:
+    def _persist_run(self, record: RunRecord, events: Sequence[HistoryEvent],
+                     state: dict[str, Any]) -> None:
         rows = _rows(record, events)
         parent = None if record.parent is None else dumps(record.parent)
+        saved, activities = self._state_rows(record, state)
         with self._transaction() as db:
             db.execute("INSERT INTO runs (workflow_id, run_id, workflow_type, parent, "
-                       "status, state) VALUES (?, ?, ?, ?, ?, '{}')",
+                       "status, state) VALUES (?, ?, ?, ?, ?, ?)",
                        (record.workflow_id, record.run_id, record.workflow_type, parent,
-                        record.status))
+                        record.status, saved))
             db.executemany(_INSERT_EVENT, rows)
+            self._write_activities(db, activities)
 
     def _persist_append(self, record: RunRecord, events: Sequence[HistoryEvent],
                         state: dict[str, Any] | None, status: str | None) -> None:
         rows = _rows(record, events)
-        try:
-            saved = dumps(record.state if state is None else state)
-        except (TypeError, ValueError) as error:
-            raise StoreError(f"{record.workflow_id}/{record.run_id}: the run's state cannot "
-                             f"be written as JSON ({error})") from None
+        saved, activities = self._state_rows(record, state)
         with self._transaction() as db:
             db.executemany(_INSERT_EVENT, rows)
-            db.execute("UPDATE runs SET status=?, state=? WHERE workflow_id=? AND run_id=?",
-                       (status or record.status, saved, record.workflow_id, record.run_id))
+            if saved is None:
+                db.execute("UPDATE runs SET status=? WHERE workflow_id=? AND run_id=?",
+                           (status or record.status, record.workflow_id, record.run_id))
+            else:
+                db.execute("UPDATE runs SET status=?, state=? WHERE workflow_id=? AND "
+                           "run_id=?", (status or record.status, saved, record.workflow_id,
+                                        record.run_id))
+            self._write_activities(db, activities)
+
+    @staticmethod
+    def _state_rows(record: RunRecord, state: dict[str, Any] | None
+                    ) -> tuple[str | None, list[tuple[Any, ...]]]:
+        """A run's state as the ``runs`` row keeps it, and one row per changed activity
+        (its state, or None once it closed): each in its own row, so a batch writes only
+        the activities it changed."""
+        if state is None:
+            return None, []
+        where = f"{record.workflow_id}/{record.run_id}"
+        try:
+            saved = dumps({k: v for k, v in state.items() if k != "activities"})
+            activities = [(None if value is None else dumps(value), record.workflow_id,
+                           record.run_id, int(key))
+                          for key, value in state.get("activities", {}).items()]
+        except (TypeError, ValueError) as error:
+            raise StoreError(f"{where}: the run's state cannot be written as JSON ({error})"
+                             ) from None
+        return saved, activities
+
+    @staticmethod
+    def _write_activities(db: sqlite3.Connection, activities: list[tuple[Any, ...]]) -> None:
+        closed = [row[1:] for row in activities if row[0] is None]
+        if closed:
+            db.executemany("DELETE FROM activities WHERE workflow_id=? AND run_id=? AND "
+                           "scheduled_id=?", closed)
+        changed = [row for row in activities if row[0] is not None]
+        if changed:
+            db.executemany("INSERT OR REPLACE INTO activities (state, workflow_id, run_id, "
+                           "scheduled_id) VALUES (?, ?, ?, ?)", changed)
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -335,31 +425,10 @@ class SQLiteStore(HistoryStore):
         try:
             yield
         except sqlite3.Error as error:
-            raise StoreError(f"{self.path}: cannot {doing} the store: {_advice(error)}"
+            raise StoreError(f"{self.path}: cannot {doing} the store: {advice(error)}"
                              ) from None
 
 
 def _rows(record: RunRecord, events: Sequence[HistoryEvent]) -> list[tuple[Any, ...]]:
     return [(record.workflow_id, record.run_id, e.event_id, e.event_type.value, e.time,
              dumps(e.attributes)) for e in events]
-
-
-def _advice(error: sqlite3.Error) -> str:
-    """SQLite's message, and what a user can do about it."""
-    text = str(error)
-    lowered = text.lower()
-    if "not a database" in lowered:
-        return (f"{text} (the file is damaged, or is not a SQLite file); move it away or "
-                "give another path")
-    if "readonly" in lowered or "read-only" in lowered:
-        return f"{text}; make the file and its folder writable, or copy it somewhere writable"
-    if "unable to open" in lowered:
-        return (f"{text}; the file and its folder must be readable and writable (SQLite "
-                "keeps -wal and -shm files beside it)")
-    if "locked" in lowered or "busy" in lowered:
-        return f"{text}; another program has the file open for writing: close it and retry"
-    if "full" in lowered or "i/o" in lowered:
-        return f"{text}; free disk space or move the store to another disk"
-    if "no such" in lowered or "has no column" in lowered:
-        return f"{text} (this is not a durasim store); give the path of a durasim store"
-    return f"{text}; check the file, or move it away and start afresh"

@@ -170,8 +170,10 @@ class KillingStore(durasim.SQLiteStore):
 
     def create_run(self, workflow_id: str, run_id: str, workflow_type: str,
                    parent: dict[str, Any] | None = None,
-                   events: Sequence[HistoryEvent] = ()) -> Any:
-        record = super().create_run(workflow_id, run_id, workflow_type, parent, events)
+                   events: Sequence[HistoryEvent] = (),
+                   state: dict[str, Any] | None = None) -> Any:
+        record = super().create_run(workflow_id, run_id, workflow_type, parent, events,
+                                    state)
         self._committed(workflow_id, run_id, events, None, None, created=True)
         return record
 
