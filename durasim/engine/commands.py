@@ -82,9 +82,12 @@ class ScheduleActivity(Command):
 
     def matches(self, event: HistoryEvent) -> bool:
         a = event.attributes
-        return (event.event_type is self.event_type
-                and a.get("activityType") == self.activity_type
-                and a.get("input", []) == as_recorded(list(self.input)))
+        if event.event_type is not self.event_type or a.get("activityType") != self.activity_type:
+            return False
+        recorded, given = a.get("input", []), list(self.input)
+        # Plain JSON arguments equal their recorded form as they are; only when they do not
+        # is the (deep-copying) recorded form worth building: tuples become lists, ...
+        return recorded == given or recorded == as_recorded(given)
 
     def key_text(self) -> str:
         return f"{self.activity_type}, {list(self.input)!r}"

@@ -138,11 +138,13 @@ class WorkflowContext:
         instance = self._instance
         instance.check_writable("ctx.activity()")
         definition = activity_definition(fn)
-        for name, value in (("start_to_close", start_to_close),
-                            ("schedule_to_close", schedule_to_close),
-                            ("heartbeat_timeout", heartbeat_timeout)):
-            if value is not None:
-                check_seconds(name, value, positive=True)
+        if start_to_close is not None or schedule_to_close is not None or (
+                heartbeat_timeout is not None):  # (most calls give none: skip the loop)
+            for name, value in (("start_to_close", start_to_close),
+                                ("schedule_to_close", schedule_to_close),
+                                ("heartbeat_timeout", heartbeat_timeout)):
+                if value is not None:
+                    check_seconds(name, value, positive=True)
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise TypeError(f"retry must be a durasim.RetryPolicy, got {retry!r}")
         instance.activity_definitions[definition.name] = definition

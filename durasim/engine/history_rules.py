@@ -117,10 +117,12 @@ def _is_seconds(value: Any) -> bool:
 _KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "input": (lambda v: isinstance(v, list), "a list of arguments"),
     "failure": (lambda v: v is None or isinstance(v, dict), "a failure object"),
-    "attempt": (lambda v: _is_int(v) and v >= 1, "an attempt number from 1"),
+    "attempt": (lambda v: (v.__class__ is int or _is_int(v)) and v >= 1,
+                "an attempt number from 1"),
     "startToFireTimeout": (_is_seconds, "a duration in seconds"),
 }
 """Other fields the engine reads, and the kind of value each must hold when present."""
+_KIND_CHECKS = tuple((name, fits, what) for name, (fits, what) in _KINDS.items())
 
 
 # --------------------------------------------------------------------------- checking
@@ -175,39 +177,49 @@ class _Story:
     def read(self, event: HistoryEvent, index: int) -> None:
         self._check_event(event, index)
         attributes = event.attributes
-        for name in _NAMES.get(event.event_type, ()):
+        names, links = _RULES[event.event_type]
+        for name in names:
             value = attributes.get(name)
             if not isinstance(value, str) or not value:
                 raise _Broken(name, "missing" if value is None else
                               f"expected a non-empty name, got {short_repr(value)}")
-        for name, (fits, what) in _KINDS.items():
+        for name, fits, what in _KIND_CHECKS:
             if name in attributes and not fits(attributes[name]):
                 raise _Broken(name, f"expected {what}, got {short_repr(attributes[name])}")
         if event.event_type is E.MARKER_RECORDED and not isinstance(
                 attributes.get("details", {}), dict):
             raise _Broken("details", "expected an object of named payloads")
-        for name, target, required in _LINKS.get(event.event_type, ()):
-            self._link(attributes, name, target, required)
-        if "workflowTaskCompletedEventId" in attributes:
-            self._link(attributes, "workflowTaskCompletedEventId", E.WORKFLOW_TASK_COMPLETED,
-                       False)
+        events = self.events
+        for name, target, required in links:
+            value = attributes.get(name, 0)
+            if value.__class__ is int and (
+                    (0 < value <= len(events) and events[value - 1].event_type is target)
+                    or not (value or required)):
+                continue  # the common cases inline: a link to the right event, or none
+            self._link(attributes, name, target, required)  # what is wrong, in words
         self._once(event)
-        self.events.append(event)
+        events.append(event)
 
     def _check_event(self, event: HistoryEvent, index: int) -> None:
-        if not isinstance(event, HistoryEvent):
+        # Each test first asks whether the value has exactly the usual class (one cheap
+        # comparison: this runs for every event of every history replayed) and only then
+        # whether it is an acceptable subclass.
+        if event.__class__ is not HistoryEvent and not isinstance(event, HistoryEvent):
             raise _Broken("", f"expected a HistoryEvent, got {type(event).__name__}")
-        if not _is_int(event.event_id) or event.event_id != index + 1:
+        event_id = event.event_id
+        if (event_id.__class__ is not int and not _is_int(event_id)) or event_id != index + 1:
             raise _Broken("eventId", f"is {short_repr(event.event_id)} but {index + 1} was "
                                      "expected (ids run 1, 2, 3, ... without gaps)")
-        if not isinstance(event.event_type, EventType):
+        if event.event_type.__class__ is not EventType:  # (an Enum has no subclasses)
             raise _Broken("eventType", f"expected an EventType, got "
                                        f"{short_repr(event.event_type)}")
         time = event.time
-        if isinstance(time, bool) or not isinstance(time, int | float) or not math.isfinite(time):
+        exotic = time.__class__ is not float
+        if (exotic and (isinstance(time, bool) or not isinstance(time, int | float))) or (
+                not math.isfinite(time)):
             raise _Broken("eventTime", f"expected a finite time in seconds, got "
                                        f"{short_repr(time)}")
-        if not isinstance(event.attributes, dict):
+        if event.attributes.__class__ is not dict and not isinstance(event.attributes, dict):
             raise _Broken("", f"attributes: expected a dict, got "
                               f"{type(event.attributes).__name__}")
         first = event.event_type is E.WORKFLOW_EXECUTION_STARTED
@@ -254,12 +266,12 @@ class _Story:
                 raise _Broken("timerId", f"is {attributes['timerId']!r} but event {subject} "
                                          f"started timer {opener.attributes['timerId']!r}")
             self.open_timers.pop(attributes["timerId"], None)
-        thing = f"the {_THINGS[opener.event_type]} {subject}"
         if subject in self.closed:
-            raise _Broken(name, f"{thing} already closed at event {self.closed[subject]}")
+            raise _Broken(name, f"{_thing(opener, subject)} already closed at event "
+                                f"{self.closed[subject]}")
         if what == "started":
             if subject in self.started:
-                raise _Broken(name, f"{thing} already started at event "
+                raise _Broken(name, f"{_thing(opener, subject)} already started at event "
                                     f"{self.started[subject]}")
             self.started[subject] = event.event_id
             return
@@ -267,8 +279,21 @@ class _Story:
         started = attributes.get("startedEventId", 0) if t not in _TIMER_CLOSED else 0
         if started and self.events[started - 1].attributes.get(name) != subject:
             raise _Broken("startedEventId", f"points to event {started}, which did not start "
-                                            f"{thing}")
+                                            f"{_thing(opener, subject)}")
 
+
+def _thing(opener: HistoryEvent, subject: int) -> str:
+    """How a message names what event ``subject`` (the ``opener``) scheduled or started
+    (written only when a rule is broken: every event would pay for it otherwise)."""
+    return f"the {_THINGS[opener.event_type]} {subject}"
+
+
+_RULES: dict[EventType, tuple[tuple[str, ...], tuple[_Link, ...]]] = {
+    t: (_NAMES.get(t, ()), (*_LINKS.get(t, ()), ("workflowTaskCompletedEventId",
+                                                E.WORKFLOW_TASK_COMPLETED, False)))
+    for t in EventType}
+"""For each event type, the names it must carry and the links it may hold, looked up once
+per event (every event may carry ``workflowTaskCompletedEventId``: commands do)."""
 
 _THINGS = {
     E.ACTIVITY_TASK_SCHEDULED: "activity scheduled by event",

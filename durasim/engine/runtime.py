@@ -16,6 +16,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from durasim.engine import commands as C
@@ -52,18 +53,15 @@ _RESOLVING = frozenset({  # the events _resolve acts on (the others just pass by
     E.CHILD_WORKFLOW_EXECUTION_FAILED, E.START_CHILD_WORKFLOW_EXECUTION_FAILED})
 PATCH_MARKER = "core_patch"
 """The marker name Temporal's SDKs record for ``patched``."""
+@dataclass(slots=True, eq=False)
 class Issued:
     """A command the code issued, with what it awaits and, once matched, its event id."""
 
-    __slots__ = ("command", "event_id", "future", "line", "replayed")
-
-    def __init__(self, command: Command, future: Future | None, replayed: bool,
-                 line: SourceLine | None) -> None:
-        self.command = command
-        self.future = future
-        self.replayed = replayed
-        self.line = line
-        self.event_id = 0
+    command: Command
+    future: Future | None
+    replayed: bool
+    line: SourceLine | None
+    event_id: int = 0
 
 
 class WorkflowInstance:
@@ -90,17 +88,16 @@ class WorkflowInstance:
         self.run_id = run_id
         self.task_queue = task_queue
         self.track_lines = track_lines
-        self.random = random.Random(f"{workflow_id}/{run_id}")
+        self._random: random.Random | None = None
         self.ctx = WorkflowContext(self)
-        self.replaying = False
+        self.replaying = self.finished = False
         self.now = 0.0
-        self.finished = False
         self.last_event_id = 0
         self.logs: list[str] = []
         self.counters: dict[str, int] = {}
         """Per-kind sequence numbers for command ids (activity 1, 2, ...; timer 1, ...)."""
         self.handlers = Handlers(self)
-        self.cancel_requested = False
+        self.cancel_requested = self._cancel_delivered = False
         self.patches: dict[str, bool] = {}
         self.local_activities = LocalActivities(self)
         self.updates = Updates(self)
@@ -120,7 +117,14 @@ class WorkflowInstance:
         self._matches: list[Match] = []
         self._task_failure: BaseException | None = None
         self._read_only: str | None = None
-        self._cancel_delivered = False
+        self._watchdog = watched()  # reused: activations of one instance never nest
+
+    @property
+    def random(self) -> random.Random:
+        """The run's RNG, seeded by its ids (made on first use: seeding from text hashes it)."""
+        if self._random is None:
+            self._random = random.Random(f"{self.workflow_id}/{self.run_id}")
+        return self._random
 
     # -- what the context calls ---------------------------------------------------------
     def next_id(self, kind: str) -> int:
@@ -315,7 +319,7 @@ class WorkflowInstance:
         if not self.tasks.has_work():  # nothing can move: no need to arm the watchdog
             return
         try:
-            with watched():
+            with self._watchdog:
                 self.tasks.run()
         except DeadlockError as error:  # raised in engine code, just as the code yielded
             self.fail_task(error)
