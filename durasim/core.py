@@ -345,20 +345,19 @@ class Simulation:
             raise _time_error("Simulation.schedule: delay", delay, self.now)
         return self.schedule_at(self.now + delay, callback, priority, kind)
 
-    def schedule_at(
-        self, when: float, callback: Callable[[], Any], priority: int = NORMAL,
-        kind: str = "call",
-    ) -> Event:
+    def schedule_at(self, when: float, callback: Callable[[], Any], priority: int = NORMAL,
+                    kind: str = "call") -> Event:
         """Call ``callback()`` at virtual time ``when`` (exact: no float drift from delays).
 
         Raises:
             TypeError, ValueError: ``when`` is not a finite time at or after now.
         """
-        if not _finite_at_least(when, self.now):
+        if not ((when.__class__ is float and self.now <= when < _INF)  # the usual case
+                or _finite_at_least(when, self.now)):
             raise _time_error("Simulation.schedule_at: when", when, self.now, absolute=True)
-        event = Event(self, kind)
-        event.callbacks = [lambda _event: callback()]
-        event.value = None
+        event = _new(Event)  # every message and every server timer: slots filled inline
+        event.sim, event.kind, event.ok, event.value, event.callbacks = (
+            self, kind, True, None, [lambda _event: callback()])
         self._push(0.0, priority, event, at=when)
         return event
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import sys
+from functools import partial
 from typing import Any
 
 from durasim.core import NodeCrashed, Simulation
@@ -145,13 +146,15 @@ class Network:
         """Schedule the arrival: the link's latency, in order behind what the link already
         carries, then ``extra_delay`` (a DelayMessage) for this message alone, so later
         messages overtake a delayed one instead of waiting behind it for ever."""
-        arrival = self.sim.now + self.sim.rng.uniform(*self.latency)
-        if not self.reorder:
+        sim = self.sim
+        low, high = self.latency
+        arrival = sim.now + (low + (high - low) * sim.rng.random())  # rng.uniform(low, high)
+        if not self.reorder:                                         # without a call more
             link = (message.src, message.dst)
             arrival = max(arrival, self._link_clock.get(link, 0.0))
             self._link_clock[link] = arrival
         arrival = min(arrival + extra_delay, _LAST_MOMENT)  # a delay of 1e308 stays a number
-        self.sim.schedule_at(arrival, lambda: self._deliver(message), kind="deliver")
+        sim.schedule_at(arrival, partial(self._deliver, message), kind="deliver")
 
     def _deliver(self, message: Message) -> None:
         node = self.nodes[message.dst]

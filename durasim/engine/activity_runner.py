@@ -111,8 +111,9 @@ class ActivityRunner:
         if failure is not None:
             self._report_failure(task, failure)
             return
-        worker.sim.record(worker.node.name, "activity", name=info.activity_type,
-                          attempt=info.attempt, phase="done", workflow=info.workflow_id)
+        if worker.sim.trace.enabled:  # (guarded: building the fields costs when nobody looks)
+            worker.sim.record(worker.node.name, "activity", name=info.activity_type,
+                              attempt=info.attempt, phase="done", workflow=info.workflow_id)
         worker.net.send(worker.node.name, worker.server, "ActivityTaskCompleted",
                         {"token": task["token"], "result": result}, step=info.activity_type)
 
@@ -137,8 +138,9 @@ class ActivityRunner:
         definition = self.activities.get(name)
         step = worker.step_numbers.get(name) or (
             int(info.activity_id) if info.activity_id.isdigit() else 0)
-        worker.sim.record(worker.node.name, "activity", name=name, attempt=info.attempt,
-                          phase="start", workflow=info.workflow_id)
+        if worker.sim.trace.enabled:
+            worker.sim.record(worker.node.name, "activity", name=name, attempt=info.attempt,
+                              phase="start", workflow=info.workflow_id)
         if definition is None:
             raise ApplicationError(f"worker has no activity named {name!r}",
                                    "ActivityNotRegistered")

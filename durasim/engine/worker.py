@@ -90,8 +90,10 @@ class Worker:
     @property
     def cache(self) -> dict[tuple[str, str], WorkflowInstance]:
         """Workflows held in memory (lost on a crash: that is the point)."""
-        cache: dict[tuple[str, str], WorkflowInstance] = self.node.volatile.setdefault(
-            "cache", {})
+        volatile = self.node.volatile
+        cache: dict[tuple[str, str], WorkflowInstance] | None = volatile.get("cache")
+        if cache is None:  # (not setdefault: that would build a dict at every call)
+            volatile["cache"] = cache = {}
         return cache
 
     def _boot(self, node: Node) -> None:
