@@ -243,6 +243,7 @@ class Process(Event):
                 target = coro.throw(event.value)
         except StopIteration as stop:
             self.coro = None
+            del self._wake  # no cycle left: reference counting frees it, not the collector
             self.succeed(stop.value)
             return
         except NodeCrashed as crash:
