@@ -104,6 +104,20 @@ def application_error(failure: dict[str, Any]) -> ApplicationError:
                             bool(failure.get("nonRetryable", False)))
 
 
+def activity_error(attributes: dict[str, Any], activity: str, activity_id: str
+                   ) -> ActivityError:
+    """What workflow code catches for an activity that failed (or timed out) for good,
+    from the ``attributes`` of the event that closed it."""
+    failure = attributes.get("failure") or {}
+    cause = application_error(failure)
+    info = failure.get("timeoutFailureInfo")
+    timeout = info.get("timeoutType") if isinstance(info, dict) else None
+    return ActivityError(
+        f"activity {activity} failed: {cause.message}", activity=activity,
+        activity_id=activity_id, cause=cause, retry_state=str(attributes.get("retryState", "")),
+        timeout_type=str(timeout).removeprefix("TIMEOUT_TYPE_") if timeout else None)
+
+
 def safe_text(error: BaseException) -> str:
     """``str(error)``, or its type's name when that is empty or ``__str__`` itself raises."""
     try:

@@ -31,10 +31,10 @@ from durasim.engine.commands import COMMAND_EVENTS, Command, command_events_afte
 from durasim.engine.deadlock import DeadlockError, watched
 from durasim.engine.definitions import WorkflowDefinition
 from durasim.engine.failures import (
-    ActivityError,
     CancelledError,
     ChildWorkflowError,
     ContinueAsNewError,
+    activity_error,
     application_error,
     fails_workflow,
     failure_of,
@@ -125,6 +125,14 @@ class WorkflowInstance:
         if self._random is None:
             self._random = random.Random(f"{self.workflow_id}/{self.run_id}")
         return self._random
+
+    def release(self) -> None:
+        """Untie a finished run the worker let go of (its context, handlers and cancellers
+        point back here): reference counting frees it now, not the collector later."""
+        for issued in (*self._by_event.values(), *self._unmatched, *self._new):
+            if issued.future is not None:
+                issued.future.on_cancel = None
+        del self.ctx, self.handlers, self.local_activities, self.updates, self.tasks
 
     # -- what the context calls ---------------------------------------------------------
     def next_id(self, kind: str) -> int:
@@ -387,7 +395,12 @@ class WorkflowInstance:
         if t is E.ACTIVITY_TASK_COMPLETED:
             self._resolve_command(a["scheduledEventId"], value=a.get("result"))
         elif t in (E.ACTIVITY_TASK_FAILED, E.ACTIVITY_TASK_TIMED_OUT):
-            self._resolve_command(a["scheduledEventId"], error=self._activity_error(a))
+            issued = self._by_event.get(a["scheduledEventId"])
+            command = issued.command if issued is not None else None
+            name, activity_id = ((command.activity_type, command.activity_id)
+                                 if isinstance(command, C.ScheduleActivity) else ("?", "?"))
+            self._resolve_command(a["scheduledEventId"],
+                                  error=activity_error(a, name, activity_id))
         elif t is E.TIMER_FIRED:
             timer = self._timers.get(str(a["timerId"]))
             if timer is not None and timer.future is not None:
@@ -414,21 +427,6 @@ class WorkflowInstance:
             self._resolve_command(a["initiatedEventId"], error=ChildWorkflowError(
                 f"child workflow {child_id} failed: {cause.message}", workflow_id=child_id,
                 cause=cause))
-
-    def _activity_error(self, a: dict[str, Any]) -> ActivityError:
-        """What workflow code catches for an activity that failed (or timed out) for good."""
-        issued = self._by_event.get(a["scheduledEventId"])
-        command = issued.command if issued is not None else None
-        failure = a.get("failure") or {}
-        cause = application_error(failure)
-        info = failure.get("timeoutFailureInfo")
-        timeout = info.get("timeoutType") if isinstance(info, dict) else None
-        activity = command.activity_type if isinstance(command, C.ScheduleActivity) else "?"
-        return ActivityError(
-            f"activity {activity} failed: {cause.message}", activity=activity,
-            activity_id=command.activity_id if isinstance(command, C.ScheduleActivity) else "?",
-            cause=cause, retry_state=str(a.get("retryState", "")),
-            timeout_type=str(timeout).removeprefix("TIMEOUT_TYPE_") if timeout else None)
 
     def _resolve_command(self, event_id: int, *, value: Any = None,
                          error: BaseException | None = None) -> None:

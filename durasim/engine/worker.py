@@ -190,6 +190,7 @@ class Worker:
             instance.last_event_id = task["scheduled"] - 1
         if instance.finished:
             self.cache.pop(key, None)
+            instance.release()
         else:
             self.cache[key] = instance
         self.net.send(self.node.name, self.server, "WorkflowTaskCompleted", {

@@ -6,13 +6,15 @@ a task written by hand, as the server would send it, and reads the answer.
 
 from __future__ import annotations
 
+import gc
+import weakref
 from typing import Any
 
 import pytest
 
 from durasim.core import Simulation
 from durasim.engine import commands as C
-from durasim.engine.api import deployment
+from durasim.engine.api import EngineCluster, deployment
 from durasim.engine.definitions import activity, workflow
 from durasim.engine.history import HistoryEvent
 from durasim.engine.worker import NON_DETERMINISTIC, UNHANDLED_FAILURE, Worker
@@ -199,3 +201,22 @@ def test_an_activity_task_runs_the_activity_and_reports_its_result(rig: Rig) -> 
                               "heartbeat_timeout": 0.0, "heartbeat_details": []})
     assert rig.answer("ActivityTaskCompleted") == {"token": token, "result": 75}
     assert rig.worker.activity_calls == {"withdraw": 1}
+
+
+def test_a_finished_workflow_is_freed_at_once_not_left_to_the_cyclic_collector() -> None:
+    """A finished run's parts point back at it (context, handlers, futures' cancellers):
+    left as they were, every workflow of a bank's day waited for the cyclic collector,
+    and its first pass after the day walked them all. Evicted, the run is untied."""
+    cluster = EngineCluster(workflows=[Pay], trace=False)
+    cluster.start()
+    cluster.submit(Pay, 30, workflow_id="pay")
+    gc.disable()  # so that only reference counting can free the instance
+    try:
+        while not cluster.worker.cache:
+            cluster.sim.step()
+        instance = weakref.ref(next(iter(cluster.worker.cache.values())))
+        cluster.sim.run()
+        assert cluster.status("pay")[:2] == ("completed", 67)
+        assert instance() is None, "the finished workflow is still alive"
+    finally:
+        gc.enable()
