@@ -327,6 +327,10 @@ class Server:
         parent and the caller."""
         record = ex.record
         self.executions.pop((record.workflow_id, record.run_id), None)
+        # a closed run's activities are dropped, as Temporal drops them: an attempt that is
+        # running finishes into the void, and no timeout or retry follows (their timers
+        # still hold ``ex`` and would otherwise retry the activity for ever)
+        ex.activities.clear()
         self.requests.closed(ex)
         if isinstance(closing, C.ContinueAsNew):
             self.continue_run(record)
