@@ -170,8 +170,11 @@ class Tasks:
             task.waiting_on = awaited
             awaited.on_done(partial(self._wake, task))
 
-    def _wake(self, task: Task, _: Future) -> None:
-        if task.waiting_on is not None:
+    def _wake(self, task: Task, future: Future) -> None:
+        # Only the future the task awaits now wakes it: one it abandoned when it was
+        # interrupted (a gather's branch) resolves later, and must not make the task's
+        # new ``await`` return before its own future is resolved.
+        if task.waiting_on is future:
             task.waiting_on = None
             self._ready.append(task)
 

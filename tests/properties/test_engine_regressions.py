@@ -189,3 +189,57 @@ def test_replaying_a_history_whose_input_does_not_fit_the_workflow() -> None:
         "MoneyTransfer", money_transfer)
     with pytest.raises(DurasimError):
         Replayer(workflows=[money_transfer]).replay(history)
+
+
+@activity
+def regression_cleanup() -> str:
+    return "cleaned up"
+
+
+@activity
+async def regression_slow_call() -> str:
+    await durasim.engine.activity_sleep(2.0)
+    return "answered"
+
+
+@workflow
+async def RegressionCancelDuringGather(ctx: durasim.engine.WorkflowContext) -> list[None]:
+    try:
+        results: list[None] = await ctx.gather(ctx.sleep(3600), ctx.sleep(7200))
+        return results
+    except durasim.engine.CancelledError:
+        await ctx.activity(regression_cleanup)
+        raise
+
+
+@workflow
+async def RegressionCancelDuringActivity(ctx: durasim.engine.WorkflowContext) -> str:
+    result: str = await ctx.activity(regression_slow_call)
+    return result
+
+
+def test_a_workflow_cancelled_inside_gather_waits_for_its_cleanup() -> None:
+    """Property 3 (cancellation during a parallel step): the gather's branch, cancelled
+    after the workflow's own wait, resolved its abandoned future and woke the workflow
+    out of its cleanup ``await`` with None, so it ended as canceled with the cleanup
+    activity scheduled but never run (and the server retrying it for ever)."""
+    run = durasim.execute(RegressionCancelDuringGather,
+                          requests=[durasim.engine.Cancel(at=1.0)], until=3600.0)
+    assert run.status == "canceled"
+    types = run.history.event_types()
+    assert types.index("ActivityTaskCompleted") < types.index("WorkflowExecutionCanceled")
+    assert run.activity_calls == {"regression_cleanup": 1}
+
+
+@pytest.mark.xfail(strict=True, reason="engine: the server retries an activity of a closed "
+                   "workflow for ever (reported to the lead: server/activity_tasks)")
+def test_an_activity_of_a_closed_workflow_is_not_retried() -> None:
+    """Property 3 (cancellation during an activity): after WorkflowExecutionCanceled the
+    server kept the cancel-requested activity's start-to-close timeout and retry, ignoring
+    each completion, about every 108 s until the horizon (millions of attempts in the
+    default ten years: the run never seemed to end). Temporal drops a closed workflow's
+    activities: the attempt running finishes into the void, and none follows."""
+    run = durasim.execute(RegressionCancelDuringActivity,
+                          requests=[durasim.engine.Cancel(at=1.0)], until=3600.0)
+    assert run.status == "canceled"
+    assert run.activity_calls == {"regression_slow_call": 1}
