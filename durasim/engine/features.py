@@ -59,6 +59,8 @@ class LocalActivities:
         self._instance = instance
         self.pending: list[LocalRequest] = []
         """Waiting to be run by the worker before the task completes."""
+        self._replayed: list[tuple[Future, str, int, dict[str, Any]]] = []
+        """Replayed ones waiting to be answered by their recorded markers."""
 
     def start(self, definition: Any, args: tuple[Any, ...], retry: Any,
               start_to_close: float) -> Future:
@@ -71,12 +73,26 @@ class LocalActivities:
             data = details.get("data") or {}
             if (event.attributes.get("markerName") == LOCAL_ACTIVITY_MARKER
                     and isinstance(data, dict) and data.get("seq") == seq):
-                instance.issue(C.LocalActivityMarker(LOCAL_ACTIVITY_MARKER, details))
-                _settle(future, definition.name, seq, details)
+                self._replayed.append((future, definition.name, seq, details))
                 return future
         self.pending.append(LocalRequest(seq, definition, args, retry, start_to_close,
                                          future, instance.now))
         return future
+
+    def settle_replayed(self) -> bool:
+        """Answer the replayed local activities from their markers, all at once, when the
+        code can move no further: where the worker ran them when the task was new, so
+        their markers come in the recorded order among the task's other commands (a
+        parallel branch's activity scheduled before a local activity's marker, say).
+
+        Returns:
+            True when there were any (the code may move on).
+        """
+        replayed, self._replayed = self._replayed, []
+        for future, name, seq, details in replayed:
+            self._instance.issue(C.LocalActivityMarker(LOCAL_ACTIVITY_MARKER, details))
+            _settle(future, name, seq, details)
+        return bool(replayed)
 
     def finish(self, request: LocalRequest, *, result: Any = None,
                failure: dict[str, Any] | None = None, attempt: int = 1,

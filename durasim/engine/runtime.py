@@ -320,6 +320,8 @@ class WorkflowInstance:
         else:
             self.updates.deliver(updates)
         self._run_code()
+        while replaying and self.local_activities.settle_replayed():  # as the worker did
+            self._run_code()
         return [issued for issued in self._new if not issued.replayed]
 
     def _run_code(self) -> None:

@@ -243,3 +243,33 @@ def test_an_activity_of_a_closed_workflow_is_not_retried() -> None:
                           requests=[durasim.engine.Cancel(at=1.0)], until=3600.0)
     assert run.status == "canceled"
     assert run.activity_calls == {"regression_slow_call": 1}
+
+
+@workflow
+async def RegressionLocalBesideActivity(ctx: durasim.engine.WorkflowContext) -> list[int]:
+    async def local() -> int:
+        result: int = await ctx.local_activity(regression_step, 1)
+        return result
+
+    async def timer_then_state() -> int:
+        await ctx.sleep(1.0)
+        return 2
+
+    results: list[int] = await ctx.gather(local(), ctx.activity(regression_step, 3),
+                                          timer_then_state())
+    return results
+
+
+def test_a_local_activity_beside_other_commands_replays() -> None:
+    """Property 3 (a local activity in one parallel branch, an activity or a timer in
+    another): the new task recorded the activity, then the local activity's marker (the
+    worker runs local activities once the code waits), but replay issued the marker at
+    the call, first: a worker crash, or any query, failed with [TMPRL1100]."""
+    clean = durasim.execute(RegressionLocalBesideActivity)
+    assert clean.history.event_types()[4:7] == ["ActivityTaskScheduled", "TimerStarted",
+                                                "MarkerRecorded"]
+    crashed = durasim.execute(RegressionLocalBesideActivity,
+                              faults=Crash(node="worker", after_events=4))
+    assert (crashed.status, crashed.result) == ("completed", [1, 3, 2])
+    assert crashed.replays >= 1
+    assert Replayer(workflows=[RegressionLocalBesideActivity]).replay(clean.history).finished
