@@ -182,6 +182,9 @@ class WorkflowTasks:
         if ex.wt_scheduled != scheduled or ex.wt_started or ex.record.status != "running":
             return
         ex.sticky = None
+        if ex.speculative:  # none of it is written (its "scheduled" event is no event):
+            self.dispatch(ex)  # it only moves to the normal queue
+            return
         self.server.write(ex, [(E.WORKFLOW_TASK_TIMED_OUT, {
             "scheduledEventId": scheduled, "timeoutType": "TIMEOUT_TYPE_SCHEDULE_TO_START"}),
             wt_scheduled_spec()])

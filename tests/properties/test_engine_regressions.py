@@ -273,3 +273,33 @@ def test_a_local_activity_beside_other_commands_replays() -> None:
     assert (crashed.status, crashed.result) == ("completed", [1, 3, 2])
     assert crashed.replays >= 1
     assert Replayer(workflows=[RegressionLocalBesideActivity]).replay(clean.history).finished
+
+
+@workflow
+async def RegressionUpdateWhileWorkerDown(ctx: durasim.engine.WorkflowContext) -> int:
+    state = {"value": 0}
+
+    @ctx.update
+    def set_value(value: int) -> int:
+        state["value"] = value
+        return value
+
+    await ctx.activity(regression_slow_call)
+    await ctx.wait_condition(lambda: state["value"] > 0)
+    return state["value"]
+
+
+def test_a_speculative_task_whose_sticky_worker_died_writes_no_timeout() -> None:
+    """Property 3 (an update arriving while the worker that ran the workflow is down):
+    the update's speculative task, queued for the dead sticky worker, timed out and the
+    server wrote WorkflowTaskTimedOut for its scheduled event -1, an event that does not
+    exist, so the history could not be saved as Temporal JSON (and then wrote two
+    WorkflowTaskScheduled in a row)."""
+    run = durasim.execute(RegressionUpdateWhileWorkerDown,
+                          requests=[durasim.engine.Update("set_value", 7, at=1.0)],
+                          faults=Crash(at_step=1, restart_after=1.0))
+    assert (run.status, run.result) == ("completed", 7)
+    assert History.from_temporal_json(run.history.to_temporal_json()).event_types() == (
+        run.history.event_types())
+    twice = "WorkflowTaskScheduled, WorkflowTaskScheduled"
+    assert twice not in ", ".join(run.history.event_types())
