@@ -200,6 +200,9 @@ class WorkflowTasks:
             self._retry(ex, ex.wt_attempt + 1)
             return
         ex.wt_started = 0
+        if ex.speculative:  # none of it is written (its ids are no events): offered again
+            self.dispatch(ex)
+            return
         self.server.write(ex, [(E.WORKFLOW_TASK_TIMED_OUT, {
             "scheduledEventId": scheduled, "startedEventId": started,
             "timeoutType": "TIMEOUT_TYPE_START_TO_CLOSE"}), *take_buffered(ex),

@@ -303,3 +303,29 @@ def test_a_speculative_task_whose_sticky_worker_died_writes_no_timeout() -> None
         run.history.event_types())
     twice = "WorkflowTaskScheduled, WorkflowTaskScheduled"
     assert twice not in ", ".join(run.history.event_types())
+
+
+@workflow
+async def RegressionUpdateThenLocal(ctx: durasim.engine.WorkflowContext) -> int:
+    state: dict[str, int] = {}
+
+    @ctx.update
+    def set_value(value: int) -> int:
+        state["value"] = value
+        return value
+
+    await ctx.wait_condition(lambda: "value" in state)
+    result: int = await ctx.local_activity(regression_step, state["value"])
+    return result
+
+
+def test_a_speculative_task_that_times_out_writes_no_timeout() -> None:
+    """Property 3 (an update whose task runs a local activity, and the worker dies in it):
+    the speculative task timed out and the server wrote WorkflowTaskTimedOut for events
+    that were never written (its transient ids), then a second WorkflowTaskScheduled."""
+    run = durasim.execute(RegressionUpdateThenLocal,
+                          requests=[durasim.engine.Update("set_value", 7, at=0.5)],
+                          faults=Crash(at_step=1, restart_after=1.0))
+    assert (run.status, run.result) == ("completed", 7)
+    assert "WorkflowTaskTimedOut" not in run.history.event_types()
+    run.history.to_temporal_json()  # (refuses a history that breaks Temporal's rules)
