@@ -231,8 +231,6 @@ def test_a_workflow_cancelled_inside_gather_waits_for_its_cleanup() -> None:
     assert run.activity_calls == {"regression_cleanup": 1}
 
 
-@pytest.mark.xfail(strict=True, reason="engine: the server retries an activity of a closed "
-                   "workflow for ever (reported to the lead: server/activity_tasks)")
 def test_an_activity_of_a_closed_workflow_is_not_retried() -> None:
     """Property 3 (cancellation during an activity): after WorkflowExecutionCanceled the
     server kept the cancel-requested activity's start-to-close timeout and retry, ignoring
