@@ -10,9 +10,10 @@ counterexample, and print it in a form a student can paste back into a notebook:
   effect, on the nodes the architecture has, plus optional message faults.
 * :func:`seeds` -- simulation seeds (message latencies and run ids come from them).
 * :func:`workflow_programs` -- random workflows as data (activities, timers, signal
-  waits, child workflows, parallel groups); :func:`build_workflow` turns one into a real
-  ``@durasim.workflow`` with the signals it needs and its expected result, computed from
-  the program alone, never by running it.
+  waits, child workflows, parallel groups; with ``features=True`` also heartbeats, local
+  activities, updates, queries, timed waits and cancellation); :func:`build_workflow`
+  turns one into a real ``@durasim.workflow`` with the requests it needs, its expected
+  result, status and answers, computed from the program alone, never by running it.
 * :func:`temporal_histories` -- valid and mutated Temporal JSON histories, for fuzzing
   whatever reads them; :func:`history_mutations` damages a history of your own.
 * ``fault_plans(workflow=MyWorkflow, args=(...))`` -- crashes for any workflow, an
@@ -20,7 +21,8 @@ counterexample, and print it in a form a student can paste back into a notebook:
   :func:`crash_points` reads off one crash-free run.
 
 Each family lives in its own module (:mod:`~durasim.strategies.plans`,
-:mod:`~durasim.strategies.programs`, :mod:`~durasim.strategies.histories`,
+:mod:`~durasim.strategies.programs` with :mod:`~durasim.strategies.program_workflows`
+and :mod:`~durasim.strategies.program_draws`, :mod:`~durasim.strategies.histories`,
 :mod:`~durasim.strategies.workflows`); import them from here.
 
 Example:
@@ -54,18 +56,23 @@ from durasim.strategies.plans import (
     scenario_steps,
     seeds,
 )
+from durasim.strategies.program_draws import workflow_programs
+from durasim.strategies.program_workflows import BuiltProgram, build_workflow
 from durasim.strategies.programs import (
     ActivityStep,
-    BuiltProgram,
     ChildStep,
+    ExpectedAnswer,
+    HeartbeatStep,
+    LocalActivityStep,
     ParallelStep,
     PatchStep,
     Program,
     ProgramStep,
+    QueryStep,
     SignalStep,
     TimerStep,
-    build_workflow,
-    workflow_programs,
+    UpdateStep,
+    WaitConditionStep,
 )
 from durasim.strategies.workflows import CrashPoints, crash_points
 
@@ -76,12 +83,18 @@ __all__ = [
     "BuiltProgram",
     "ChildStep",
     "CrashPoints",
+    "ExpectedAnswer",
+    "HeartbeatStep",
+    "LocalActivityStep",
     "ParallelStep",
     "PatchStep",
     "Program",
     "ProgramStep",
+    "QueryStep",
     "SignalStep",
     "TimerStep",
+    "UpdateStep",
+    "WaitConditionStep",
     "build_workflow",
     "crash_points",
     "fault_plans",

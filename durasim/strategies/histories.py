@@ -20,7 +20,9 @@ from hypothesis import strategies as st
 
 from durasim.engine.api import execute
 from durasim.engine.history import EventType
-from durasim.strategies.programs import Program, build_workflow, workflow_programs
+from durasim.strategies.program_draws import workflow_programs
+from durasim.strategies.program_workflows import build_workflow
+from durasim.strategies.programs import Program
 
 __all__ = ["history_mutations", "history_sources", "temporal_histories"]
 

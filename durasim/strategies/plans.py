@@ -33,6 +33,10 @@ __all__ = ["ARCHITECTURE_NODES", "ENGINE_NODES", "fault_plans", "node_names",
 ENGINE_NODES: tuple[str, ...] = ("worker", "server")
 """The nodes of :func:`durasim.execute`'s cluster that a fault plan can crash."""
 
+ACTIVITY_WORKER = "activity_worker"
+"""The node running activities in ``durasim.execute(..., activity_worker=True)``: name it
+in ``fault_plans(nodes=...)`` to crash it at steps and after history events too."""
+
 ARCHITECTURE_NODES: dict[str | None, tuple[str, ...]] = {
     None: ("worker",),
     "monolith": ("app",),
@@ -104,7 +108,8 @@ def fault_plans(draw: st.DrawFn, scenario: Any = "transfer", max_crashes: int = 
         scenario: scenario name (its activity steps are the crash points).
         max_crashes: at most this many crashes.
         nodes: nodes a step crash may name besides None, "the node executing the step"
-            (default: :func:`node_names`).
+            (default: :func:`node_names`); with ``"activity_worker"`` among them, the
+            crashes after ``max_events`` may hit it too.
         architecture: "monolith", "event_driven", "durable", or None for the bare engine.
         steps: crash points instead of the scenario's (numbers or names).
         whens: which of "before_effect", "after_effect" to use.
@@ -155,7 +160,8 @@ def _plan_parts(steps: tuple[int | str, ...], nodes: tuple[str, ...], max_crashe
         Crash, node=st.sampled_from((None, *nodes)), at_step=st.sampled_from(steps),
         when=st.sampled_from(whens), restart_after=restart)
     if max_events:
-        crash = crash | st.builds(Crash, node=st.sampled_from(ENGINE_NODES),
+        engine = (*ENGINE_NODES, *(n for n in nodes if n == ACTIVITY_WORKER))
+        crash = crash | st.builds(Crash, node=st.sampled_from(engine),
                                   after_events=st.integers(1, max_events),
                                   restart_after=restart)
     crashes = st.lists(crash, max_size=max_crashes, unique=True)

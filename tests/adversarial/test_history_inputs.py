@@ -38,11 +38,16 @@ from durasim.faults import Crash, FailActivity
 from durasim.strategies import (
     ActivityStep,
     ChildStep,
+    HeartbeatStep,
+    LocalActivityStep,
     ParallelStep,
     PatchStep,
     Program,
+    QueryStep,
     SignalStep,
     TimerStep,
+    UpdateStep,
+    WaitConditionStep,
     build_workflow,
     history_mutations,
     history_sources,
@@ -75,6 +80,11 @@ PROGRAMS = {
     "retries and a worker crash": (Program((
         ActivityStep("a1", 1), ActivityStep("a2", 2), TimerStep(60.0))),
         (FailActivity("program_step", attempts=2), Crash(node="worker", after_events=9))),
+    "heartbeats, local activity, update, query, timed waits": (Program((
+        HeartbeatStep("h1", 3), LocalActivityStep("l1", 4),
+        UpdateStep("u1", 5, at=1.0, refused=True), QueryStep("q1", 6, at=2.0),
+        WaitConditionStep("w1", 3600.0, signal_at=10.0), WaitConditionStep("w2", 3600.0))),
+        (Crash(node="worker", at_step="program_heartbeat", restart_after=1.0),)),
 }
 """Programs whose engine histories are attacked, with the faults they run under."""
 
@@ -92,7 +102,7 @@ def _bases() -> tuple[list[Base], list[Any]]:
     workflows = [v for v in vars(recorded).values() if _is_workflow(v)]
     for name, (program, faults) in PROGRAMS.items():
         built = build_workflow(program)
-        run = execute(built.workflow, requests=built.signals, faults=list(faults))
+        run = execute(built.workflow, requests=built.requests, faults=list(faults))
         assert run.status == "completed", (name, run.status)
         bases.append(Base(f"engine: {name}", run.history.to_temporal_json()))
         workflows += built.workflows
