@@ -262,7 +262,6 @@ def build_workflow(program: Program) -> BuiltProgram:
         if built not in workflows:
             workflows.append(built)
         pending += child.children()
-    status = program.status()
-    expected = program.expected() if status == "completed" else []
-    return BuiltProgram(program, main, tuple(workflows), tuple(program.signals()), expected,
-                        tuple(program.requests()), status, tuple(program.answers()))
+    return BuiltProgram(program, main, tuple(workflows), tuple(program.signals()),
+                        program.expected(), tuple(program.requests()), program.status(),
+                        tuple(program.answers()))
