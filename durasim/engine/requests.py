@@ -136,7 +136,10 @@ class ClientRequests:
         if isinstance(command, C.ScheduleActivity) and command.schedule_to_close:
             return {"scheduleToStartTimeout": command.schedule_to_close}
         if isinstance(command, C.CancelTimer):
-            return {"startedEventId": ex.timers.get(command.timer_id, 0)}
+            started = ex.timers.get(command.timer_id)
+            if started is None:  # it fired while the task ran: the cancel wins, as in
+                started = _unfire(ex, command.timer_id)  # Temporal (checkAndClearTimerFired)
+            return {"startedEventId": started}
         if isinstance(command, C.AcceptUpdate):
             ex.pending_updates = [u for u in ex.pending_updates
                                   if u.update_id != command.update_id]
@@ -177,6 +180,16 @@ def signaled_spec(name: str, args: Sequence[Any], request_id: str
     return (E.WORKFLOW_EXECUTION_SIGNALED, {"signalName": name, "input": list(args),
                                             "identity": CLIENT_IDENTITY,
                                             "requestId": request_id})
+
+
+def _unfire(ex: Execution, timer_id: str) -> int:
+    """Drop the buffered TimerFired of ``timer_id`` (the workflow cancelled the timer in
+    the task during which it fired); return the timer's TimerStarted id (0 if unknown)."""
+    for index, spec in enumerate(ex.buffered):
+        if spec[0] is E.TIMER_FIRED and str(spec[1].get("timerId")) == timer_id:
+            del ex.buffered[index]
+            return int(spec[1].get("startedEventId", 0))
+    return 0
 
 
 def _seen(events: Sequence[HistoryEvent], key: str, value: str) -> bool:

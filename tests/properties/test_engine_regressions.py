@@ -327,3 +327,33 @@ def test_a_speculative_task_that_times_out_writes_no_timeout() -> None:
     assert (run.status, run.result) == ("completed", 7)
     assert "WorkflowTaskTimedOut" not in run.history.event_types()
     run.history.to_temporal_json()  # (refuses a history that breaks Temporal's rules)
+
+
+@workflow
+async def RegressionCancelAsTimerFires(ctx: durasim.engine.WorkflowContext) -> str:
+    try:
+        await ctx.sleep(1.0)
+        await ctx.sleep(3600.0)
+    except durasim.engine.CancelledError:
+        await ctx.activity(regression_cleanup)
+        raise
+    return "slept"
+
+
+def test_a_timer_cancelled_in_the_task_during_which_it_fired_is_only_cancelled() -> None:
+    """Property 3 (a cancellation requested just before a timer fires): the timer fired
+    while the task that cancels it ran; the server wrote TimerCanceled with
+    startedEventId 0 (it had forgotten the timer) and then the buffered TimerFired, a
+    history Temporal refuses. Temporal drops the buffered TimerFired: the cancel wins."""
+    raced = 0
+    for seed in range(12):
+        run = durasim.execute(RegressionCancelAsTimerFires, seed=seed,
+                              requests=[durasim.engine.Cancel(at=1.0)], until=7200.0)
+        assert run.status == "canceled"
+        run.history.to_temporal_json()  # (refuses a history that breaks Temporal's rules)
+        canceled = [e for e in run.history if e.event_type is EventType.TIMER_CANCELED]
+        if canceled and canceled[0].attributes["timerId"] == "1":
+            raced += 1
+            assert canceled[0].attributes["startedEventId"] == 5
+            assert "TimerFired" not in run.history.event_types()
+    assert raced, "no seed made the cancellation race the first timer's firing"
