@@ -182,14 +182,23 @@ class WorkflowTasks:
         if ex.wt_scheduled != scheduled or ex.wt_started or ex.record.status != "running":
             return
         ex.sticky = None
-        if ex.speculative:  # none of it is written (its "scheduled" event is no event):
-            self.dispatch(ex)  # it only moves to the normal queue
-            return
-        self.server.write(ex, [(E.WORKFLOW_TASK_TIMED_OUT, {
-            "scheduledEventId": scheduled, "timeoutType": "TIMEOUT_TYPE_SCHEDULE_TO_START"}),
-            wt_scheduled_spec()])
+        written = self._write_speculative(ex, started=False)
+        self.server.write(ex, [*written, (E.WORKFLOW_TASK_TIMED_OUT, {
+            "scheduledEventId": PREVIOUS if written else scheduled,
+            "timeoutType": "TIMEOUT_TYPE_SCHEDULE_TO_START"}), wt_scheduled_spec()])
         ex.wt_scheduled = len(ex.events)
         self.dispatch(ex)
+
+    @staticmethod
+    def _write_speculative(ex: Execution, started: bool) -> list[Spec]:
+        """A speculative task that times out becomes a normal one, as on Temporal's server:
+        its WorkflowTaskScheduled (and WorkflowTaskStarted, if a worker took it) are written
+        first, so the WorkflowTaskTimedOut after them points at real events. Nothing for a
+        task that is not speculative (its events are written already)."""
+        if not ex.speculative:
+            return []
+        ex.speculative = False
+        return _transient_specs(ex.wt_attempt)[:2 if started else 1]
 
     def timed_out(self, ex: Execution, scheduled: int, started: int) -> None:
         """The worker did not answer in time: write that (unless transient), go again."""
@@ -200,10 +209,10 @@ class WorkflowTasks:
             self._retry(ex, ex.wt_attempt + 1)
             return
         ex.wt_started = 0
-        if ex.speculative:  # none of it is written (its ids are no events): offered again
-            self.dispatch(ex)
-            return
-        self.server.write(ex, [(E.WORKFLOW_TASK_TIMED_OUT, {
+        written = self._write_speculative(ex, started=True)
+        if written:  # the ids the worker was shown are the ones written now
+            scheduled, started = len(ex.events) + 1, len(ex.events) + 2
+        self.server.write(ex, [*written, (E.WORKFLOW_TASK_TIMED_OUT, {
             "scheduledEventId": scheduled, "startedEventId": started,
             "timeoutType": "TIMEOUT_TYPE_START_TO_CLOSE"}), *take_buffered(ex),
             wt_scheduled_spec()])
