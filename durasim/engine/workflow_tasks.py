@@ -214,10 +214,10 @@ class WorkflowTasks:
             scheduled, started = len(ex.events) + 1, len(ex.events) + 2
         self.server.write(ex, [*written, (E.WORKFLOW_TASK_TIMED_OUT, {
             "scheduledEventId": scheduled, "startedEventId": started,
-            "timeoutType": "TIMEOUT_TYPE_START_TO_CLOSE"}), *take_buffered(ex),
-            wt_scheduled_spec()])
-        ex.wt_scheduled = len(ex.events)
-        self.dispatch(ex)
+            "timeoutType": "TIMEOUT_TYPE_START_TO_CLOSE"}), *take_buffered(ex)])
+        # the next attempt is counted (a transient task, written only when it completes),
+        # as a failure is: the server saw "attempt: 2" after a start-to-close timeout
+        self._retry(ex, ex.wt_attempt + 1)
 
     def on_completed(self, message: Message) -> None:
         """The worker's commands: write them with WorkflowTaskCompleted, then act on them."""

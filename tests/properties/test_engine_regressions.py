@@ -287,12 +287,14 @@ async def RegressionUpdateWhileWorkerDown(ctx: durasim.engine.WorkflowContext) -
     return state["value"]
 
 
-def test_a_speculative_task_whose_sticky_worker_died_writes_no_timeout() -> None:
+def test_a_speculative_task_whose_sticky_worker_died_is_written_before_its_timeout(
+        ) -> None:
     """Property 3 (an update arriving while the worker that ran the workflow is down):
     the update's speculative task, queued for the dead sticky worker, timed out and the
     server wrote WorkflowTaskTimedOut for its scheduled event -1, an event that does not
     exist, so the history could not be saved as Temporal JSON (and then wrote two
-    WorkflowTaskScheduled in a row)."""
+    WorkflowTaskScheduled in a row). As Temporal's server does, the speculative task's
+    WorkflowTaskScheduled is written first and the timeout points at it."""
     run = durasim.execute(RegressionUpdateWhileWorkerDown,
                           requests=[durasim.engine.Update("set_value", 7, at=1.0)],
                           faults=Crash(at_step=1, restart_after=1.0))
@@ -301,6 +303,10 @@ def test_a_speculative_task_whose_sticky_worker_died_writes_no_timeout() -> None
         run.history.event_types())
     twice = "WorkflowTaskScheduled, WorkflowTaskScheduled"
     assert twice not in ", ".join(run.history.event_types())
+    timed_out = [e for e in run.history.events if e.event_type.value == "WorkflowTaskTimedOut"]
+    assert [e.attributes["timeoutType"] for e in timed_out] == ["TIMEOUT_TYPE_SCHEDULE_TO_START"]
+    pointed = run.history.events[timed_out[0].attributes["scheduledEventId"] - 1]
+    assert pointed.event_type.value == "WorkflowTaskScheduled"
 
 
 @workflow
@@ -317,15 +323,27 @@ async def RegressionUpdateThenLocal(ctx: durasim.engine.WorkflowContext) -> int:
     return result
 
 
-def test_a_speculative_task_that_times_out_writes_no_timeout() -> None:
+def test_a_speculative_task_that_times_out_is_written_before_its_timeout() -> None:
     """Property 3 (an update whose task runs a local activity, and the worker dies in it):
     the speculative task timed out and the server wrote WorkflowTaskTimedOut for events
-    that were never written (its transient ids), then a second WorkflowTaskScheduled."""
+    that were never written (its transient ids), then a second WorkflowTaskScheduled.
+    Temporal's server converts the speculative task to a normal one: its Scheduled and
+    Started are written, then the timeout pointing at them; the next attempt is counted."""
     run = durasim.execute(RegressionUpdateThenLocal,
                           requests=[durasim.engine.Update("set_value", 7, at=0.5)],
                           faults=Crash(at_step=1, restart_after=1.0))
     assert (run.status, run.result) == ("completed", 7)
-    assert "WorkflowTaskTimedOut" not in run.history.event_types()
+    events = run.history.events
+    timed_out = [e for e in events if e.event_type.value == "WorkflowTaskTimedOut"]
+    assert len(timed_out) == 1
+    scheduled, started = (events[timed_out[0].attributes[key] - 1]
+                          for key in ("scheduledEventId", "startedEventId"))
+    assert (scheduled.event_type.value, started.event_type.value) == (
+        "WorkflowTaskScheduled", "WorkflowTaskStarted")
+    assert timed_out[0].attributes["timeoutType"] == "TIMEOUT_TYPE_START_TO_CLOSE"
+    following = events[timed_out[0].event_id]
+    assert (following.event_type.value, following.attributes["attempt"]) == (
+        "WorkflowTaskScheduled", 2)
     run.history.to_temporal_json()  # (refuses a history that breaks Temporal's rules)
 
 
