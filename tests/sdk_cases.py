@@ -54,6 +54,8 @@ class SdkCase:
         crash_bug: an engine bug a crash plan of this case runs into ("" when none).
         activity_queues: task queues its activities are sent to, besides the workflow's
             (on a real server a worker must serve each).
+        race: a race a live run on a real server can lose ("" when none): durasim
+            models the common outcome, the one recorded.
     """
 
     name: str
@@ -61,6 +63,7 @@ class SdkCase:
     returned: Callable[[durasim.engine.WorkflowRun], Any] = _result
     crash_bug: str = ""
     activity_queues: tuple[str, ...] = ()
+    race: str = ""
 
     @property
     def entry(self) -> dict[str, Any]:
@@ -144,7 +147,9 @@ CASES = [
     SdkCase("child_workflow"),
     SdkCase("continue_as_new"),
     SdkCase("raising_workflow", returned=_failed),
-    SdkCase("parallel_activities"),
+    SdkCase("parallel_activities",
+            race="the real worker runs both activities at once; now and then the second "
+                 "finishes first, and both completions are written in that order"),
     SdkCase("patched"),
     SdkCase("deprecate_patch"),
     SdkCase("query", _queries, _query_answers),

@@ -28,17 +28,33 @@ STARTED_ONLY = [c for c in CASES if c.options is dict]
 @pytest.mark.parametrize("case", STARTED_ONLY, ids=[c.name for c in STARTED_ONLY])
 def test_the_same_class_records_the_same_history_on_temporal(
         dev_server: TemporalDevServer, case: SdkCase) -> None:  # noqa: F811 (the fixture)
-    real = execute_on_temporal(case.workflow, *case.args(), server=dev_server,
-                               id=case.entry["workflow_id"], activities=case.activities,
-                               activity_task_queues=case.activity_queues, timeout=30)
     sim = case.run()
-    assert (sim.status, sim.result) == (real.status, real.result)
+    # a case with a race on the real server's side gets three live runs to show the
+    # outcome durasim models (the common one); every other case gets exactly one
+    for _ in range(3 if case.race else 1):
+        real = execute_on_temporal(case.workflow, *case.args(), server=dev_server,
+                                   id=case.entry["workflow_id"],
+                                   activities=case.activities,
+                                   activity_task_queues=case.activity_queues, timeout=30)
+        differences = differences_from(sim, real)
+        if not differences:
+            break
+    assert not differences, "\n".join(differences)
+
+
+def differences_from(sim: durasim.engine.WorkflowRun, real: durasim.engine.WorkflowRun
+                     ) -> list[str]:
+    """How the durasim run and the live run differ (nothing: the same histories)."""
+    if (sim.status, sim.result) != (real.status, real.result):
+        return [f"durasim ended {sim.status} {sim.result!r}, temporal {real.status} "
+                f"{real.result!r}"]
     ours = [*sim.histories, *(h for runs in sim.children.values() for h in runs)]
     theirs = [*real.histories, *(h for runs in real.children.values() for h in runs)]
-    assert len(ours) == len(theirs)
-    for mine, recorded in zip(ours, theirs, strict=True):
-        comparison = durasim.compare_histories(mine, recorded, labels=("durasim", "temporal"))
-        assert not comparison.differences, f"\n{comparison}"
+    if len(ours) != len(theirs):
+        return [f"durasim wrote {len(ours)} histories, temporal {len(theirs)}"]
+    comparisons = [durasim.compare_histories(mine, recorded, labels=("durasim", "temporal"))
+                   for mine, recorded in zip(ours, theirs, strict=True)]
+    return [str(c) for c in comparisons if c.differences]
 
 
 def test_run_on_temporal_takes_the_sdk_class_and_gives_its_history(
