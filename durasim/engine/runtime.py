@@ -234,8 +234,8 @@ class WorkflowInstance:
         self._task_failure = error
 
     def recorded_ahead(self) -> list[HistoryEvent]:
-        """While replaying: the recorded commands of this task not matched yet."""
-        return self._lookahead[sum(1 for issued in self._new if issued.replayed):]
+        """While replaying: all the commands this task recorded, to search by id."""
+        return self._lookahead
 
     def resume(self) -> Activation:
         """Run the code on after the worker settled local activities (same task)."""

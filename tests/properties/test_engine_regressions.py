@@ -375,3 +375,32 @@ def test_a_timer_cancelled_in_the_task_during_which_it_fired_is_only_cancelled()
             assert canceled[0].attributes["startedEventId"] == 5
             assert "TimerFired" not in run.history.event_types()
     assert raced, "no seed made the cancellation race the first timer's firing"
+
+
+@workflow
+async def RegressionPatchBesideWithdrawnActivity(ctx: durasim.engine.WorkflowContext) -> str:
+    async def patch() -> bool:
+        return ctx.patched("p1")
+
+    try:
+        await ctx.gather(ctx.activity(regression_step, 1), patch())
+        await ctx.sleep(3600.0)
+    except durasim.engine.CancelledError:
+        await ctx.activity(regression_cleanup)
+        raise
+    return "slept"
+
+
+def test_a_patch_after_a_withdrawn_command_replays() -> None:
+    """Property 3 (a cancellation already waiting when the first task runs): the task
+    issued an activity, a patch marker, and withdrew the activity (cancelled before it
+    was sent). Replay looked for the marker after as many recorded commands as it had
+    issued, so it skipped the marker, took the old path and failed with [TMPRL1100]."""
+    run = durasim.execute(RegressionPatchBesideWithdrawnActivity,
+                          requests=[durasim.engine.Cancel(at=1.0)],
+                          faults=Crash(node="worker", after_events=1, restart_after=1.0))
+    assert run.status == "canceled", run.error
+    assert run.history.event_types()[5:8] == ["MarkerRecorded", "UpsertWorkflowSearchAttributes",
+                                              "ActivityTaskScheduled"]
+    assert Replayer(workflows=[RegressionPatchBesideWithdrawnActivity]).replay(
+        run.history).finished
