@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from durasim.engine import commands as C
 from durasim.engine.definitions import activity_definition, workflow_definition
-from durasim.engine.failures import ContinueAsNewError
+from durasim.engine.failures import CancelledError, ContinueAsNewError
 from durasim.engine.retry import DEFAULT_RETRY, RetryPolicy
 from durasim.engine.tasks import Future, first_of
 from durasim.validation import check_seconds
@@ -314,7 +314,17 @@ class WorkflowContext:
             else:
                 raise TypeError(f"ctx.gather takes coroutines such as ctx.activity(...), "
                                 f"got {item!r}")
-        return [await future for future in futures]
+        results: list[Any] = []
+        try:
+            for future in futures:
+                results.append(await future)
+        except CancelledError:
+            if self.is_cancel_requested:  # as asyncio.gather: cancelling the workflow
+                for future in futures:    # cancels every branch, not only the awaited one
+                    if not future.done and future.on_cancel is not None:
+                        future.on_cancel()
+            raise
+        return results
 
     def set_frames_source(self, source: Callable[[], list[Any]]) -> None:
         """Where the replay stepper finds the user's waiting code (for code that runs on

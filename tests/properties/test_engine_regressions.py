@@ -404,3 +404,29 @@ def test_a_patch_after_a_withdrawn_command_replays() -> None:
                                               "ActivityTaskScheduled"]
     assert Replayer(workflows=[RegressionPatchBesideWithdrawnActivity]).replay(
         run.history).finished
+
+
+@workflow
+async def RegressionCancelEveryBranch(ctx: durasim.engine.WorkflowContext) -> str:
+    try:
+        await ctx.gather(ctx.sleep(3600), ctx.sleep(7200),
+                         ctx.activity(regression_slow_call, start_to_close=60))
+        return "all done"
+    except durasim.engine.CancelledError:
+        await ctx.activity(regression_cleanup)
+        raise
+
+
+def test_cancelling_the_workflow_cancels_every_branch_of_its_gather() -> None:
+    """Found by H10 with property 3: cancelling a workflow inside ``ctx.gather`` cancelled
+    only the branch it was awaiting; the other timers (and activities) stayed pending, as
+    no asyncio.gather leaves them. Every branch is cancelled now, the cleanup still runs."""
+    run = durasim.execute(RegressionCancelEveryBranch,
+                          requests=[durasim.engine.Cancel(at=1.0)], until=3600.0)
+    assert run.status == "canceled"
+    types = run.history.event_types()
+    assert types.count("TimerCanceled") == 2, types
+    assert "ActivityTaskCancelRequested" in types, types
+    assert types.index("TimerCanceled") < types.index("WorkflowExecutionCanceled")
+    assert run.activity_calls["regression_cleanup"] == 1
+    run.history.to_temporal_json()  # (refuses a history that breaks Temporal's rules)
