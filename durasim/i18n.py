@@ -195,6 +195,15 @@ _LABELS: dict[str, tuple[str, str]] = {
         "Por qué no pasa nada de {start} a {end}: la siguiente tarea del workflow fue a la "
         "cola sticky del worker caído; al vencer el timeout schedule-to-start de esa cola "
         "({limit}) pasa a la cola normal y un worker re-ejecuta el historial."),
+    "wait_workflow_task": (
+        "Why nothing happens from {start} to {end}: the workflow task was running on the "
+        "worker that crashed; the server only learns it when the task's start-to-close "
+        "timeout ({limit}) expires, and then hands it out again (attempt 2) to a worker "
+        "that replays the history.",
+        "Por qué no pasa nada de {start} a {end}: la tarea del workflow corría en el worker "
+        "que se cayó; el servidor se entera recién cuando vence su timeout start-to-close "
+        "({limit}), y entonces la entrega de nuevo (intento 2) a un worker que re-ejecuta "
+        "el historial."),
     "why_monolith": ("one database transaction holds every step, so a crash before the "
                      "commit rolls all of it back",
                      "una sola transacción de base de datos contiene todos los pasos, así "

@@ -84,9 +84,11 @@ class Wait:
     end: float
     kind: str
     """"start_to_close": an activity attempt on a dead worker, until its timeout;
-    "sticky": a workflow task on a dead worker's sticky queue, until it moved on."""
+    "sticky": a workflow task on a dead worker's sticky queue, until it moved on;
+    "workflow_task": a workflow task the worker died running, until its timeout."""
     limit: float
-    """The timeout's configured length (start-to-close) or the wait measured (sticky)."""
+    """The timeout's configured length (start-to-close) or the wait measured (the
+    workflow-task waits)."""
     what: str = ""
     """The activity waited for (start-to-close)."""
 
@@ -97,7 +99,8 @@ def long_waits(run: Any) -> list[Wait]:
     An activity retried after its worker died waited, from its attempt's start to the
     server's retry, for its start-to-close timeout. A workflow task offered to a dead
     worker's sticky queue waited for the schedule-to-start timeout (``WorkflowTaskTimedOut``)
-    before another worker took it and replayed the history.
+    before another worker took it and replayed the history; one the worker died running
+    waited for its start-to-close timeout.
     """
     history = list(getattr(run, "history", None) or [])
     if not history:
@@ -118,7 +121,13 @@ def long_waits(run: Any) -> list[Wait]:
                 waits.append(Wait(began, event.time, "start_to_close", limits[name], name))
     by_id = {e.event_id: e for e in history}
     for event in history:
-        if event.event_type.value == "WorkflowTaskTimedOut":
+        if event.event_type.value != "WorkflowTaskTimedOut":
+            continue
+        if event.attributes.get("timeoutType") == "TIMEOUT_TYPE_START_TO_CLOSE":
+            started = by_id[int(event.attributes["startedEventId"])]
+            waits.append(Wait(started.time, event.time, "workflow_task",
+                              event.time - started.time))
+        else:
             scheduled = by_id[int(event.attributes["scheduledEventId"])]
             waits.append(Wait(scheduled.time, event.time, "sticky",
                               event.time - scheduled.time))
