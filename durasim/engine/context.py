@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from durasim.engine import commands as C
 from durasim.engine.definitions import activity_definition, workflow_definition
-from durasim.engine.failures import CancelledError, ContinueAsNewError
+from durasim.engine.failures import ContinueAsNewError
 from durasim.engine.retry import DEFAULT_RETRY, RetryPolicy
 from durasim.engine.tasks import Future, first_of
 from durasim.validation import check_seconds
@@ -314,19 +314,27 @@ class WorkflowContext:
             else:
                 raise TypeError(f"ctx.gather takes coroutines such as ctx.activity(...), "
                                 f"got {item!r}")
-        results: list[Any] = []
-        try:
-            for future in futures:
-                results.append(await future)
-        except CancelledError:
-            if self.is_cancel_requested:  # as asyncio.gather: cancelling the workflow
-                for future in futures:    # cancels every branch, not only the awaited one
-                    if not future.done and future.on_cancel is not None:
-                        future.on_cancel()
-            raise
-        return results
+        return [await _in_gather(future, futures) for future in futures]
 
     def set_frames_source(self, source: Callable[[], list[Any]]) -> None:
         """Where the replay stepper finds the user's waiting code (for code that runs on
         its own scheduler inside the workflow, such as Temporal SDK classes)."""
         self._instance.frames_source = source
+
+
+def _in_gather(future: Future, branches: list[Future]) -> Future:
+    """``future`` as ``ctx.gather`` awaits it: cancelling that wait (the workflow, or the
+    task running the gather, was cancelled) cancels every branch still pending, as
+    cancelling an ``asyncio.gather`` does; a branch's own error is only raised."""
+    if future.done:
+        return future
+    waiting = Future()
+    future.on_done(lambda done: waiting.resolve(done.value, done.error))
+
+    def cancel_every_branch() -> None:
+        for branch in branches:
+            if not branch.done and branch.on_cancel is not None:
+                branch.on_cancel()
+
+    waiting.on_cancel = cancel_every_branch
+    return waiting

@@ -355,13 +355,9 @@ class SQLiteStore(HistoryStore):
         saved, activities = self._state_rows(record, state)
         with self._transaction() as db:
             db.executemany(_INSERT_EVENT, rows)
-            if saved is None:
-                db.execute("UPDATE runs SET status=? WHERE workflow_id=? AND run_id=?",
-                           (status or record.status, record.workflow_id, record.run_id))
-            else:
-                db.execute("UPDATE runs SET status=?, state=? WHERE workflow_id=? AND "
-                           "run_id=?", (status or record.status, saved, record.workflow_id,
-                                        record.run_id))
+            db.execute("UPDATE runs SET status=?, state=COALESCE(?, state) "  # None: kept
+                       "WHERE workflow_id=? AND run_id=?",
+                       (status or record.status, saved, record.workflow_id, record.run_id))
             self._write_activities(db, activities)
 
     @staticmethod
