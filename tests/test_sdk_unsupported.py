@@ -97,9 +97,6 @@ CALLS: list[tuple[str, Callable[[], Any]]] = [
      lambda: workflow.execute_child_workflow(Child.run, execution_timeout=TEN_SECONDS)),
     ("workflow.start_child_workflow() with retry_policy=",
      lambda: workflow.execute_child_workflow(Child.run, retry_policy=RetryPolicy())),
-    ("workflow.start_child_workflow() with parent_close_policy=",
-     lambda: workflow.execute_child_workflow(
-         Child.run, parent_close_policy=workflow.ParentClosePolicy.ABANDON)),
     ("workflow.continue_as_new() with memo=",
      lambda: _then(workflow.continue_as_new(memo={"note": "x"}))),
     ("workflow.continue_as_new() into another workflow type", _continue_elsewhere),

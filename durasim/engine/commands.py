@@ -231,11 +231,14 @@ class StartChild(Command):
     workflow_type: str
     input: tuple[Any, ...]
     task_queue: str
+    parent_close_policy: str = "PARENT_CLOSE_POLICY_TERMINATE"
+    """What the server does to the child if this run closes first (see
+    :mod:`durasim.engine.parent_close`)."""
 
     def attributes(self) -> dict[str, Any]:
         return {"workflowId": self.workflow_id, "workflowType": self.workflow_type,
                 "taskQueue": self.task_queue, "input": list(self.input),
-                "namespace": "default"}
+                "namespace": "default", "parentClosePolicy": self.parent_close_policy}
 
     def matches(self, event: HistoryEvent) -> bool:
         a = event.attributes

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from durasim.engine import commands as C
 from durasim.engine.definitions import activity_definition, workflow_definition
 from durasim.engine.failures import ContinueAsNewError
+from durasim.engine.parent_close import recorded_policy
 from durasim.engine.retry import DEFAULT_RETRY, RetryPolicy
 from durasim.engine.tasks import Future, first_of
 from durasim.validation import check_seconds
@@ -61,6 +62,28 @@ class WorkflowLogger:
     def error(self, message: str, *args: Any) -> None:
         """Log at ERROR level (not while replaying)."""
         self._emit(logging.ERROR, message, *args)
+
+
+class ChildFuture(Future):
+    """A child workflow's outcome, which the history tells in two steps.
+
+    ``started`` resolves at ChildWorkflowExecutionStarted (the runtime resolves this
+    future a first time then), the future itself when the child ends. A child that could
+    not start resolves both with the error.
+    """
+
+    __slots__ = ("started",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = Future()
+
+    def resolve(self, value: Any = None, error: BaseException | None = None) -> None:
+        if error is None and not self.started.done:
+            self.started.resolve()  # step one: the child's run exists
+            return
+        self.started.resolve(error=error)
+        super().resolve(value, error)
 
 
 class Timer:
@@ -257,24 +280,38 @@ class WorkflowContext:
         return self._instance.handlers.register("update", fn, name, validator=validator)
 
     # -- children, continue-as-new, versions ----------------------------------------------
-    def start_child(self, workflow: Any, *args: Any, id: str | None = None) -> Future:
-        """Start a child workflow now; await the returned future for its result."""
+    def start_child(self, workflow: Any, *args: Any, id: str | None = None,
+                    parent_close_policy: str = "terminate") -> ChildFuture:
+        """Start a child workflow now; await the returned future for its result, or its
+        ``started`` for the moment the child runs (what Temporal's
+        ``start_child_workflow`` waits for).
+
+        ``parent_close_policy`` says what happens to the child if this run closes while
+        the child still runs: ``"terminate"`` it (Temporal's default),
+        ``"request_cancel"`` it, or ``"abandon"`` it to run on alone.
+        """
         instance = self._instance
         instance.check_writable("ctx.child()")
+        policy = recorded_policy(parent_close_policy)
         definition = workflow_definition(workflow)
         number = instance.next_id("child")
         instance.workflow_definitions[definition.name] = definition
         child_id = id or f"{instance.workflow_id}-child-{number}"
-        return instance.start_command(
-            C.StartChild(child_id, definition.name, args, instance.task_queue))
+        future = ChildFuture()
+        instance.issue(C.StartChild(child_id, definition.name, args, instance.task_queue,
+                                    policy), future)
+        return future
 
-    async def child(self, workflow: Any, *args: Any, id: str | None = None) -> Any:
-        """Run a child workflow and return its result.
+    async def child(self, workflow: Any, *args: Any, id: str | None = None,
+                    parent_close_policy: str = "terminate") -> Any:
+        """Run a child workflow and return its result (``parent_close_policy``: as
+        :meth:`start_child`).
 
         Raises:
             ChildWorkflowError: when the child failed.
         """
-        return await self.start_child(workflow, *args, id=id)
+        return await self.start_child(workflow, *args, id=id,
+                                      parent_close_policy=parent_close_policy)
 
     def continue_as_new(self, *args: Any) -> None:
         """End this run and start a fresh one (empty history) with ``args``."""

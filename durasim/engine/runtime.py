@@ -47,9 +47,9 @@ from durasim.errors import NondeterminismError
 
 E = EventType
 _RESOLVING = frozenset({  # the events _resolve acts on (the others just pass by)
-    E.ACTIVITY_TASK_COMPLETED, E.ACTIVITY_TASK_FAILED, E.ACTIVITY_TASK_TIMED_OUT,
-    E.TIMER_FIRED, E.WORKFLOW_EXECUTION_SIGNALED, E.WORKFLOW_EXECUTION_CANCEL_REQUESTED,
-    E.ACTIVITY_TASK_CANCELED, E.CHILD_WORKFLOW_EXECUTION_COMPLETED,
+    E.ACTIVITY_TASK_COMPLETED, E.ACTIVITY_TASK_FAILED, E.ACTIVITY_TASK_TIMED_OUT, E.TIMER_FIRED,
+    E.WORKFLOW_EXECUTION_SIGNALED, E.WORKFLOW_EXECUTION_CANCEL_REQUESTED, E.ACTIVITY_TASK_CANCELED,
+    E.CHILD_WORKFLOW_EXECUTION_STARTED, E.CHILD_WORKFLOW_EXECUTION_COMPLETED,
     E.CHILD_WORKFLOW_EXECUTION_FAILED, E.START_CHILD_WORKFLOW_EXECUTION_FAILED})
 PATCH_MARKER = "core_patch"
 """The marker name Temporal's SDKs record for ``patched``."""
@@ -416,8 +416,8 @@ class WorkflowInstance:
         elif t is E.ACTIVITY_TASK_CANCELED:
             self._resolve_command(a["scheduledEventId"], error=CancelledError(
                 "the activity was cancelled"))
-        elif t is E.CHILD_WORKFLOW_EXECUTION_COMPLETED:
-            self._resolve_command(a["initiatedEventId"], value=a.get("result"))
+        elif t in (E.CHILD_WORKFLOW_EXECUTION_STARTED, E.CHILD_WORKFLOW_EXECUTION_COMPLETED):
+            self._resolve_command(a["initiatedEventId"], value=a.get("result"))  # ChildFuture
         elif t in (E.CHILD_WORKFLOW_EXECUTION_FAILED, E.START_CHILD_WORKFLOW_EXECUTION_FAILED):
             issued = self._by_event.get(a["initiatedEventId"])
             command = issued.command if issued is not None else None

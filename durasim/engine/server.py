@@ -20,6 +20,7 @@ from typing import Any
 
 from durasim.core import NodeCrashed, Simulation
 from durasim.engine import commands as C
+from durasim.engine import parent_close
 from durasim.engine.activity_tasks import ActivityTasks
 from durasim.engine.execution import (
     PREVIOUS,
@@ -104,6 +105,7 @@ class Server:
         self.waiting_tasks = []
         self.requests.waiting = {}
         recover(self)
+        parent_close.recover(self)
         if node.incarnation > 1:
             for worker in dict.fromkeys((self.worker, self.activity_worker)):
                 self.net.send(node.name, worker, "ServerUp", None)
@@ -332,6 +334,8 @@ class Server:
         # still hold ``ex`` and would otherwise retry the activity for ever)
         ex.activities.clear()
         self.requests.closed(ex)
+        if ex.children:
+            parent_close.parent_closed(self, ex)
         if isinstance(closing, C.ContinueAsNew):
             self.continue_run(record)
             return

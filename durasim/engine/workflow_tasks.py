@@ -61,7 +61,6 @@ _SERVER_DEFAULTS: dict[type[C.Command], dict[str, Any]] = {
     C.ScheduleActivity: {"scheduleToStartTimeout": 0.0, "heartbeatTimeout": 0.0},
     C.StartChild: {
         "workflowRunTimeout": 0.0, "workflowTaskTimeout": WORKFLOW_TASK_TIMEOUT,
-        "parentClosePolicy": "PARENT_CLOSE_POLICY_TERMINATE",
         "workflowIdReusePolicy": "WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE"},
 }
 """Attributes the real server fills in on command events (0 s means "no timeout"); the

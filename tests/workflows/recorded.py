@@ -161,3 +161,36 @@ def debit(account: str, amount: int) -> int:
 @activity
 def credit(account: str, amount: int) -> int:
     return amount
+
+
+@workflow
+async def Sleeper(ctx: durasim.engine.WorkflowContext, seconds: float) -> str:
+    """The parent-close recordings' child: sleep, then return ``"slept"``."""
+    await ctx.sleep(seconds)
+    return "slept"
+
+
+@workflow
+async def LeaveChild(ctx: durasim.engine.WorkflowContext, policy: str, seconds: float) -> str:
+    """Start a Sleeper child with ``policy`` (Temporal's enum name) and, once it runs,
+    complete without waiting for it."""
+    await ctx.start_child(Sleeper, seconds, id=f"{ctx.workflow_id}-child",
+                          parent_close_policy=policy.lower()).started
+    return "parent done"
+
+
+@workflow
+async def WaitBesideChild(ctx: durasim.engine.WorkflowContext, seconds: float) -> str:
+    """Start a Sleeper child (default policy), then sleep: a cancel reaches the timer."""
+    await ctx.start_child(Sleeper, seconds, id=f"{ctx.workflow_id}-child").started
+    await ctx.sleep(seconds)
+    return "parent done"
+
+
+@workflow
+async def ContinueBesideChild(ctx: durasim.engine.WorkflowContext, seconds: float) -> str:
+    """First run: start a Sleeper child (default policy) and continue as new."""
+    if seconds:
+        await ctx.start_child(Sleeper, seconds, id=f"{ctx.workflow_id}-child").started
+        ctx.continue_as_new(0.0)
+    return "parent done"

@@ -32,6 +32,7 @@ from durasim.engine.definitions import (
     workflow_definition,
 )
 from durasim.engine.failures import ActivityError, ApplicationError, ChildWorkflowError
+from durasim.engine.parent_close import recorded_policy
 from durasim.engine.retry import RetryPolicy
 
 __all__ = ["DEFAULT_TASK_QUEUE", "WORKER_IDENTITY", "TemporalWorkflowContext", "durasim_worker"]
@@ -228,19 +229,22 @@ class TemporalWorkflowContext:
             await self._t.wait_condition(lambda: bool(buffered))
         return buffered.popleft()
 
-    async def child(self, workflow: Any, *args: Any, id: str | None = None) -> Any:
+    async def child(self, workflow: Any, *args: Any, id: str | None = None,
+                    parent_close_policy: str = "terminate") -> Any:
         """Run a child workflow (by its durasim name) and return its result.
 
         Raises:
             ChildWorkflowError: the child failed.
         """
         definition = workflow_definition(workflow)
+        policy = recorded_policy(parent_close_policy).removeprefix("PARENT_CLOSE_POLICY_")
         self._child_seq += 1
         child_id = id or f"{self.workflow_id}-child-{self._child_seq}"  # durasim's default
         sdk = _sdk()
         try:
-            return await self._t.execute_child_workflow(definition.name, args=list(args),
-                                                        id=child_id)
+            return await self._t.execute_child_workflow(
+                definition.name, args=list(args), id=child_id,
+                parent_close_policy=sdk.workflow.ParentClosePolicy[policy])
         except sdk.ChildWorkflowError as err:
             cause = _application_error(err.cause)
             raise ChildWorkflowError(f"child workflow {child_id} failed: {cause.message}",

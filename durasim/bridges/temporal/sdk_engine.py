@@ -13,7 +13,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, NoReturn
 
 from durasim.bridges.temporal.sdk_errors import unsupported
-from durasim.engine.context import WorkflowContext
+from durasim.engine.context import ChildFuture, WorkflowContext
 from durasim.engine.retry import RetryPolicy
 from durasim.engine.tasks import Future
 
@@ -106,8 +106,10 @@ class EnginePort:
         timer = self.ctx.start_timer(seconds)
         return timer.future, timer.cancel
 
-    def start_child(self, workflow: Any, args: list[Any], *, child_id: str) -> Future:
-        return self.ctx.start_child(workflow, *args, id=child_id)
+    def start_child(self, workflow: Any, args: list[Any], *, child_id: str,
+                    parent_close_policy: str) -> ChildFuture:
+        return self.ctx.start_child(workflow, *args, id=child_id,
+                                    parent_close_policy=parent_close_policy)
 
     def cancel(self, future: Future, what: str) -> None:
         """Stop waiting for an activity (RequestCancelActivityTask in the history)."""

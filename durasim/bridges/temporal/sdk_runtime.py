@@ -273,8 +273,6 @@ class DurasimRuntime(Messages, temporalio.workflow._Runtime):
         _refuse_unless_default(call, cancellation_type=(
             cancellation_type,
             temporalio.workflow.ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED),
-            parent_close_policy=(parent_close_policy,
-                                 temporalio.workflow.ParentClosePolicy.TERMINATE),
             id_reuse_policy=(id_reuse_policy,
                              temporalio.common.WorkflowIDReusePolicy.ALLOW_DUPLICATE),
             priority=(priority, temporalio.common.Priority.default))
@@ -283,7 +281,11 @@ class DurasimRuntime(Messages, temporalio.workflow._Runtime):
                               "pass the child's run method (MyChild.run)")
         defn = temporalio.workflow._Definition.must_from_run_fn(workflow)
         child = sdk_workflow_definition(defn.cls)
-        future = self.run.port.start_child(child.fn, to_json(args), child_id=id)
+        policy = temporalio.workflow.ParentClosePolicy(parent_close_policy)
+        future = self.run.port.start_child(
+            child.fn, to_json(args), child_id=id,
+            parent_close_policy="terminate" if policy.name == "UNSPECIFIED"  # the default
+            else policy.name.lower())
 
         def cancelled() -> BaseException:
             return temporalio.exceptions.CancelledError("Child workflow cancelled")
@@ -291,6 +293,16 @@ class DurasimRuntime(Messages, temporalio.workflow._Runtime):
         operation = Operation(self.run.loop, future, result_type or defn.ret_type,
                               lambda: self.run.port.cancel(future, f"child workflow {id}"),
                               cancelled, f"child workflow {id}", self.run.deliver)
+        # as in the SDK, this returns once the child runs (ChildWorkflowExecutionStarted);
+        # a child that could not start fails its handle instead
+        started: asyncio.Future[None] = self.run.loop.create_future()
+
+        def child_runs() -> None:
+            if not started.done():  # (the code may have stopped waiting: cancelled)
+                started.set_result(None)
+
+        future.started.on_done(lambda _: self.run.deliver(child_runs))
+        await started
         return child_handle(self.run.loop, operation, id)
 
     def workflow_continue_as_new(
