@@ -184,10 +184,16 @@ def signaled_spec(name: str, args: Sequence[Any], request_id: str
 
 def _unfire(ex: Execution, timer_id: str) -> int:
     """Drop the buffered TimerFired of ``timer_id`` (the workflow cancelled the timer in
-    the task during which it fired); return the timer's TimerStarted id (0 if unknown)."""
+    the task during which it fired); return the timer's TimerStarted id (0 if unknown).
+
+    If nothing else arrived meanwhile, the task that TimerFired asked for is dropped too:
+    the next task would see nothing new, and Temporal schedules none
+    (``tests/fixtures/recorded/timer_fired_during_cancel.json``)."""
     for index, spec in enumerate(ex.buffered):
         if spec[0] is E.TIMER_FIRED and str(spec[1].get("timerId")) == timer_id:
             del ex.buffered[index]
+            if not ex.buffered and not ex.pending_updates:
+                ex.wake_after_task = False
             return int(spec[1].get("startedEventId", 0))
     return 0
 

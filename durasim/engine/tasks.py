@@ -145,10 +145,13 @@ class Tasks:
             task = ready.popleft()
             try:
                 if task.throw is not None:
-                    error, task.throw = task.throw, None
                     abandoned, task.cancelled_wait = task.cancelled_wait, None
                     if abandoned is not None and abandoned.on_cancel is not None:
                         abandoned.on_cancel()  # inside the activation: it may issue commands
+                        if ready:  # what that woke (a gather's branches) is cancelled first,
+                            ready.append(task)  # as asyncio does (gather_cancelled_with_cleanup)
+                            continue
+                    error, task.throw = task.throw, None
                     awaited = task.coro.throw(error)
                 else:
                     awaited = task.coro.send(None)

@@ -194,3 +194,26 @@ async def ContinueBesideChild(ctx: durasim.engine.WorkflowContext, seconds: floa
         await ctx.start_child(Sleeper, seconds, id=f"{ctx.workflow_id}-child").started
         ctx.continue_as_new(0.0)
     return "parent done"
+
+
+@activity(duration=30.0)
+def slow_transfer(seconds: float) -> str:
+    return f"done after {seconds} s"
+
+
+@activity
+def clean_up() -> str:
+    return "cleaned up"
+
+
+@workflow
+async def GatherWithCleanup(ctx: durasim.engine.WorkflowContext) -> str:
+    """Await an activity and a timer together; on cancellation, clean up, then end
+    cancelled."""
+    try:
+        await ctx.gather(ctx.activity(slow_transfer, 30.0, start_to_close=60),
+                         ctx.sleep(60))
+    except durasim.engine.CancelledError:
+        await ctx.activity(clean_up, start_to_close=5)
+        raise
+    return "both finished"
