@@ -1,4 +1,4 @@
-"""Two cancellations checked against what Temporal recorded (README: record_cancel_races).
+"""Two cancellation races checked against what Temporal recorded (``record_cancellations``).
 
 ``timer_fired_during_cancel.json``: a timer fires while a workflow task runs and that task
 cancels it. The server drops the TimerFired it had buffered and, with nothing else new,
@@ -10,17 +10,14 @@ of its ``except CancelledError``.
 
 from __future__ import annotations
 
-import asyncio
-from datetime import timedelta
 from pathlib import Path
-
-from temporalio import activity, workflow
 
 import durasim
 from durasim import History
 from durasim.engine import Cancel, EventType
 from durasim.engine import commands as C
 from tests.engine.server_rig import ServerRig
+from tests.fixtures.recorded import cancellation_workflows as sdk
 from tests.workflows import recorded as wf
 
 E = EventType
@@ -75,39 +72,10 @@ def test_a_cancelled_gather_cancels_its_branches_before_the_clean_up_runs() -> N
     durasim.Replayer(workflows=[wf.GatherWithCleanup]).replay(real)
 
 
-@activity.defn(name="slow_transfer")
-async def sdk_slow_transfer(seconds: float) -> str:
-    await asyncio.sleep(seconds)
-    return f"done after {seconds} s"
-
-
-@activity.defn(name="clean_up")
-async def sdk_clean_up() -> str:
-    return "cleaned up"
-
-
-@workflow.defn(name="GatherWithCleanup")
-class SdkGatherWithCleanup:
-    """The recorded SDK workflow itself, as record_cancel_races.py has it."""
-
-    @workflow.run
-    async def run(self) -> str:
-        try:
-            await asyncio.gather(
-                workflow.execute_activity(sdk_slow_transfer, 30.0,
-                                          start_to_close_timeout=timedelta(seconds=60)),
-                workflow.sleep(timedelta(seconds=60)))
-        except asyncio.CancelledError:
-            await workflow.execute_activity(sdk_clean_up,
-                                            start_to_close_timeout=timedelta(seconds=5))
-            raise
-        return "both finished"
-
-
 def test_the_sdk_workflow_on_durasim_sends_them_in_the_same_order() -> None:
     real = load("gather_cancelled_with_cleanup")
-    run = durasim.execute(SdkGatherWithCleanup, requests=[Cancel(at=0.5)],
-                          activities=[sdk_slow_transfer, sdk_clean_up])
+    run = durasim.execute(sdk.GatherWithCleanup, requests=[Cancel(at=0.5)],
+                          activities=sdk.ACTIVITIES)
     assert run.status == "canceled"
     assert run.history.event_types() == real.event_types()
     assert command_events(run.history) == command_events(real)

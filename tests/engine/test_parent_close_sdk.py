@@ -1,39 +1,18 @@
 """Temporal SDK code on durasim keeps its children's parent close policy.
 
-The recorded workflows of tests/fixtures/recorded/parent_close_*.json, written with the
-SDK (as ``record_parent_close.py`` has them) and run by durasim: ``start_child_workflow``
+The very SDK workflows recorded in tests/fixtures/recorded/parent_close_*.json
+(``cancellation_workflows.py``), run by durasim: ``start_child_workflow``
 returns once the child runs, its ``parent_close_policy`` reaches the history, and the
 server applies it as the real one did.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from temporalio import workflow
-from temporalio.workflow import ParentClosePolicy
 
 import durasim
 from tests.engine.test_parent_close import child_history, initiated, load
-
-
-@workflow.defn(name="Sleeper")
-class Sleeper:
-    @workflow.run
-    async def run(self, seconds: float) -> str:
-        await workflow.sleep(timedelta(seconds=seconds))
-        return "slept"
-
-
-@workflow.defn(name="LeaveChild")
-class LeaveChild:
-    @workflow.run
-    async def run(self, policy: str, seconds: float) -> str:
-        await workflow.start_child_workflow(
-            Sleeper.run, seconds, id=f"{workflow.info().workflow_id}-child",
-            parent_close_policy=ParentClosePolicy[policy])
-        return "parent done"
+from tests.fixtures.recorded.cancellation_workflows import LeaveChild
 
 
 @pytest.mark.parametrize("policy, seconds", [("TERMINATE", 60.0), ("REQUEST_CANCEL", 60.0),
