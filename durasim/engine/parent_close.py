@@ -19,7 +19,8 @@ The parent's history gets nothing: it is closed. Without this a child left runni
 its parent ran on for ever in durasim, a false lesson about the platform.
 
 Temporal applies the policy from a durable *transfer task*, a moment after the close
-(recorded: 44 to 68 ms later; a child's workflow task in flight meanwhile completes), and
+(recorded: 44 to 68 ms later, long enough for a child's first workflow task to complete
+in most recordings), and
 even if the server crashes right after committing the parent's close. durasim needs no
 stored task for that: whether a policy is due can be read from the store at any time (an
 open child whose parent run is closed; the policy is in the parent's history). So the
