@@ -19,14 +19,13 @@ import gc
 import heapq
 import inspect
 import math
-import numbers
 import random
-import reprlib
 from collections.abc import Callable, Coroutine, Generator, Iterator
-from typing import Any, cast
+from typing import Any
 
 from durasim.errors import ModelError
 from durasim.trace import Trace
+from durasim.validation import finite_at_least, time_error
 
 URGENT = 0
 """Priority for events that must happen before anything else at the same instant."""
@@ -60,40 +59,8 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _finite_at_least(value: Any, low: float) -> bool:
-    """True for a number of seconds the heap can hold: a real number in ``[low, inf)``."""
-    if value.__class__ is not float and (
-            isinstance(value, bool) or not isinstance(value, numbers.Real)):
-        return False
-    try:
-        return low <= float(value) < _INF  # False for NaN
-    except OverflowError:  # an int beyond every float
-        return False
-
-
-def _time_error(where: str, value: Any, now: float, *, absolute: bool = False) -> Exception:
-    """Why ``value`` (a delay, or an absolute time) cannot go on the heap, in one sentence.
-
-    Checked at the door because the heap cannot complain later: NaN compares false with
-    everything and silently stalls every event behind it, and infinity never comes."""
-    shown = reprlib.repr(value)  # an error names a value; it does not print 400 digits
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return TypeError(f"{where} must be a number of seconds, got {shown}")
-    try:
-        number = float(value)
-    except OverflowError:  # an int beyond every float
-        number = math.inf if cast(int, value) > 0 else -math.inf
-    if math.isnan(number):
-        return ValueError(f"{where} must be a number of seconds, got NaN")
-    if math.isinf(number):
-        return ValueError(f"{where} must be finite, got {shown}: that moment never comes "
-                          "(to wait forever, await an event nobody triggers)")
-    if not absolute and math.isinf(now + number):
-        return ValueError(f"{where} of {shown} from now={now:g} lands beyond the largest "
-                          "time a float can hold")
-    if absolute:
-        return ValueError(f"{where}: cannot schedule in the past ({shown} < now {now:g})")
-    return ValueError(f"{where} cannot be negative (that is in the past), got {shown}")
+def _call_value(event: Event) -> None:
+    event.value()  # a schedule_at event carries its callback as its value
 
 
 class NodeCrashed(BaseException):
@@ -137,7 +104,7 @@ class Event:
         if self.value is not _PENDING:
             raise RuntimeError(f"{self!r} has already been triggered")
         self.value = value
-        self.sim._push(0.0, priority, self)
+        self.sim._push(priority, self)
         return self
 
     def fail(self, exc: BaseException, priority: int = NORMAL) -> Event:
@@ -146,7 +113,7 @@ class Event:
             raise RuntimeError(f"{self!r} has already been triggered")
         self.ok = False
         self.value = exc
-        self.sim._push(0.0, priority, self)
+        self.sim._push(priority, self)
         return self
 
     def __await__(self) -> Generator[Event, Any, Any]:
@@ -261,7 +228,7 @@ class Process(Event):
         relay.ok = target.ok
         relay.callbacks = [self._wake]
         relay.value = target.value
-        self.sim._push(0.0, URGENT, relay)
+        self.sim._push(URGENT, relay)
 
     def __repr__(self) -> str:
         return f"<Process {self.name} {'alive' if self.alive else 'done'}>"
@@ -297,10 +264,10 @@ class Simulation:
         self._last: Event | None = None
 
     # -- building blocks --------------------------------------------------------------
-    def _push(self, delay: float, priority: int, event: Event, at: float | None = None) -> None:
+    def _push(self, priority: int, event: Event) -> None:
+        """Schedule ``event`` now (after what is already due now, by ``priority``)."""
         self._seq = seq = self._seq + 1
-        when = self.now + delay if at is None else at
-        heapq.heappush(self._heap, (when, seq + (priority - NORMAL) * _PRIORITY_STEP, event))
+        _heappush(self._heap, (self.now, seq + (priority - NORMAL) * _PRIORITY_STEP, event))
 
     def timeout(self, delay: float, value: Any = None) -> Timeout:
         """An awaitable that completes ``delay`` seconds of virtual time from now.
@@ -313,10 +280,10 @@ class Simulation:
         try:
             when = now + delay
         except (TypeError, OverflowError):
-            raise _time_error("Simulation.timeout: delay", delay, now) from None
+            raise time_error("Simulation.timeout: delay", delay, now) from None
         # Float comparisons only (the fastest kind); NaN fails both, a negative delay the first.
         if not (now <= when and when < _INF) or delay is True or delay is False:
-            raise _time_error("Simulation.timeout: delay", delay, now)
+            raise time_error("Simulation.timeout: delay", delay, now)
         timeout = _new(Timeout)  # the hottest lines of the kernel: slots filled inline
         timeout.callbacks = []
         timeout.value = value
@@ -342,8 +309,8 @@ class Simulation:
         Raises:
             TypeError, ValueError: ``delay`` is not a finite number of seconds >= 0.
         """
-        if not (_finite_at_least(delay, 0.0) and self.now + delay < _INF):
-            raise _time_error("Simulation.schedule: delay", delay, self.now)
+        if not (finite_at_least(delay, 0.0) and self.now + delay < _INF):
+            raise time_error("Simulation.schedule: delay", delay, self.now)
         return self.schedule_at(self.now + delay, callback, priority, kind)
 
     def schedule_at(self, when: float, callback: Callable[[], Any], priority: int = NORMAL,
@@ -353,19 +320,30 @@ class Simulation:
         Raises:
             TypeError, ValueError: ``when`` is not a finite time at or after now.
         """
+        return self.call_at(when, _call_value, callback, kind, priority, _by="schedule_at")
+
+    def call_at(self, when: float, callback: Callable[[Event], Any], value: Any,
+                kind: str = "call", priority: int = NORMAL, *, _by: str = "call_at") -> Event:
+        """Call ``callback(event)`` at virtual time ``when``, ``event.value`` being ``value``:
+        :meth:`schedule_at` without a closure per call, for every message and server timer.
+
+        Raises:
+            TypeError, ValueError: ``when`` is not a finite time at or after now.
+        """
         if not ((when.__class__ is float and self.now <= when < _INF)  # the usual case
-                or _finite_at_least(when, self.now)):
-            raise _time_error("Simulation.schedule_at: when", when, self.now, absolute=True)
-        event = _new(Event)  # every message and every server timer: slots filled inline
+                or finite_at_least(when, self.now)):
+            raise time_error(f"Simulation.{_by}: when", when, self.now, absolute=True)
+        event = _new(Event)  # slots filled inline
         event.sim, event.kind, event.ok, event.value, event.callbacks = (
-            self, kind, True, None, [lambda _event: callback()])
-        self._push(0.0, priority, event, at=when)
+            self, kind, True, value, [callback])
+        self._seq = seq = self._seq + 1
+        _heappush(self._heap, (when, seq + (priority - NORMAL) * _PRIORITY_STEP, event))
         return event
 
     def record(self, node: str, kind: str, **fields: Any) -> None:
         """Add a semantic event (a message sent, a step done, a crash) to the trace."""
         if self.trace.enabled:
-            self.trace._append(self.now, node, kind, fields)
+            self.trace._raw.append((self.now, node, kind, fields))  # Trace._append, inlined
 
     # -- running ------------------------------------------------------------------------
     def peek(self) -> float:
@@ -399,8 +377,8 @@ class Simulation:
             TypeError, ValueError: ``until`` is NaN or before now, or ``max_steps`` is not
                 an integer >= 0.
         """
-        if until is not None and (until != _INF and not _finite_at_least(until, self.now)):
-            raise _time_error("Simulation.run: until", until, self.now, absolute=True)
+        if until is not None and (until != _INF and not finite_at_least(until, self.now)):
+            raise time_error("Simulation.run: until", until, self.now, absolute=True)
         if max_steps is not None and (max_steps.__class__ is not int or max_steps < 0):
             error = TypeError if max_steps.__class__ is not int else ValueError
             raise error(f"Simulation.run: max_steps must be an integer >= 0, got {max_steps!r}")

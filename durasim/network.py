@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import math
 import sys
-from functools import partial
 from typing import Any
 
-from durasim.core import NodeCrashed, Simulation
+from durasim.core import Event, NodeCrashed, Simulation
 from durasim.faults import (
     DelayMessage,
     DropMessage,
@@ -154,9 +153,10 @@ class Network:
             arrival = max(arrival, self._link_clock.get(link, 0.0))
             self._link_clock[link] = arrival
         arrival = min(arrival + extra_delay, _LAST_MOMENT)  # a delay of 1e308 stays a number
-        sim.schedule_at(arrival, partial(self._deliver, message), kind="deliver")
+        sim.call_at(arrival, self._deliver, message, "deliver")
 
-    def _deliver(self, message: Message) -> None:
+    def _deliver(self, arrival: Event) -> None:
+        message: Message = arrival.value
         node = self.nodes[message.dst]
         if not node.up:
             self.lost += 1

@@ -9,7 +9,11 @@ back that names the argument, instead of a wrong simulation later.
 from __future__ import annotations
 
 import math
-from typing import Any
+import numbers
+import reprlib
+from typing import Any, cast
+
+_INF = math.inf
 
 
 def check_seconds(name: str, value: Any, *, positive: bool = False,
@@ -53,3 +57,41 @@ def check_seed(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"seed must be a whole number, got {value!r}")
     return value
+
+
+# -- the kernel's heap: every time that goes on it is checked here first --------------
+
+def finite_at_least(value: Any, low: float) -> bool:
+    """True for a number of seconds the heap can hold: a real number in ``[low, inf)``."""
+    if value.__class__ is not float and (
+            isinstance(value, bool) or not isinstance(value, numbers.Real)):
+        return False
+    try:
+        return low <= float(value) < _INF  # False for NaN
+    except OverflowError:  # an int beyond every float
+        return False
+
+
+def time_error(where: str, value: Any, now: float, *, absolute: bool = False) -> Exception:
+    """Why ``value`` (a delay, or an absolute time) cannot go on the heap, in one sentence.
+
+    Checked at the door because the heap cannot complain later: NaN compares false with
+    everything and silently stalls every event behind it, and infinity never comes."""
+    shown = reprlib.repr(value)  # an error names a value; it does not print 400 digits
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return TypeError(f"{where} must be a number of seconds, got {shown}")
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond every float
+        number = math.inf if cast(int, value) > 0 else -math.inf
+    if math.isnan(number):
+        return ValueError(f"{where} must be a number of seconds, got NaN")
+    if math.isinf(number):
+        return ValueError(f"{where} must be finite, got {shown}: that moment never comes "
+                          "(to wait forever, await an event nobody triggers)")
+    if not absolute and math.isinf(now + number):
+        return ValueError(f"{where} of {shown} from now={now:g} lands beyond the largest "
+                          "time a float can hold")
+    if absolute:
+        return ValueError(f"{where}: cannot schedule in the past ({shown} < now {now:g})")
+    return ValueError(f"{where} cannot be negative (that is in the past), got {shown}")

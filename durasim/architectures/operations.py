@@ -10,6 +10,7 @@ operation records what it did in tables every architecture reads the same way:
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Callable, Mapping
@@ -234,12 +235,33 @@ def connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-def read_tables(conn: sqlite3.Connection) -> dict[str, list[dict[str, Any]]]:
-    """Every non-empty table of a database as lists of row dicts (accounts always)."""
-    names = [r[0] for r in conn.execute(
+def template_tables() -> tuple[str, ...]:
+    """The tables of :func:`template`, in creation order (what every service has)."""
+    if not _TEMPLATE_TABLES:
+        conn = sqlite3.connect(":memory:")
+        conn.deserialize(template())
+        _TEMPLATE_TABLES.extend(_table_names(conn))
+        conn.close()
+    return tuple(_TEMPLATE_TABLES)
+
+
+_TEMPLATE_TABLES: list[str] = []
+
+
+def _table_names(conn: sqlite3.Connection) -> list[str]:
+    return [r[0] for r in conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY rowid")]
-    counts = conn.execute("SELECT " + ", ".join(
-        f"(SELECT count(*) FROM {n})" for n in names)).fetchone()
+
+
+def read_tables(conn: sqlite3.Connection, names: tuple[str, ...] | None = None
+                ) -> dict[str, list[dict[str, Any]]]:
+    """Every non-empty table of a database as lists of row dicts (accounts always).
+
+    ``names``: the database's tables when the caller knows them (a service's are
+    :func:`template_tables`), which spares a query of the schema per database.
+    """
+    names = tuple(_table_names(conn)) if names is None else names
+    counts = conn.execute(_count_rows(names)).fetchone()
     tables = {}
     for name, count in zip(names, counts, strict=True):
         if count or name == "accounts":
@@ -247,3 +269,9 @@ def read_tables(conn: sqlite3.Connection) -> dict[str, list[dict[str, Any]]]:
             columns = [c[0] for c in cur.description]
             tables[name] = [dict(zip(columns, row, strict=True)) for row in cur]
     return tables
+
+
+@functools.lru_cache(maxsize=16)
+def _count_rows(names: tuple[str, ...]) -> str:
+    """One statement counting the rows of every table in ``names``."""
+    return "SELECT " + ", ".join(f"(SELECT count(*) FROM {n})" for n in names)

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from durasim.architectures.operations import read_tables
+from durasim.architectures.operations import read_tables, template_tables
 from durasim.node import Node
 
 __all__ = ["Caller", "Effect", "Pending", "Posting", "ProcessRows", "QueuedMessage",
@@ -194,11 +194,13 @@ def collect_state(nodes: Mapping[str, Node], *, pending: tuple[Pending, ...] = (
     effects: list[Effect] = []
     postings: list[Posting] = []
     rejections: list[Rejection] = []
+    service_tables = template_tables()  # every service's database is made from it
     for name, node in nodes.items():
         conn = getattr(node, "conn", None)
         if conn is None and isinstance(node.durable, sqlite3.Connection):
             conn = node.durable  # in memory, and the node is down: its database is still here
-        tables = read_tables(conn) if conn is not None else _read_file(node.durable)
+        tables = (read_tables(conn, service_tables) if conn is not None
+                  else _read_file(node.durable))
         rows[name] = tables
         balances.update((row["name"], row["balance"]) for row in tables.get("accounts", []))
         effects += [Effect(service=name, **row) for row in tables.get("effects", [])]

@@ -15,10 +15,9 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable, Sequence
-from functools import partial
 from typing import Any
 
-from durasim.core import NodeCrashed, Simulation
+from durasim.core import Event, NodeCrashed, Simulation
 from durasim.engine import commands as C
 from durasim.engine import parent_close
 from durasim.engine.activity_tasks import ActivityTasks
@@ -119,10 +118,11 @@ class Server:
     def after(self, delay: float, callback: Callable[[], None], kind: str) -> None:
         """A timer of this incarnation: it does nothing if the server crashed meanwhile."""
         sim = self.sim
-        sim.schedule_at(sim.now + delay if delay > 0.0 else sim.now,
-                        partial(self._timer_fired, self.node.incarnation, callback), kind=kind)
+        sim.call_at(sim.now + delay if delay > 0.0 else sim.now, self._timer_fired,
+                    (self.node.incarnation, callback), kind)
 
-    def _timer_fired(self, incarnation: int, callback: Callable[[], None]) -> None:
+    def _timer_fired(self, timer: Event) -> None:
+        incarnation, callback = timer.value
         node = self.node
         if node.up and node.incarnation == incarnation:
             if self.tasks.parked:
@@ -141,23 +141,26 @@ class Server:
     def write(self, ex: Execution, specs: Sequence[Spec], status: str | None = None
               ) -> list[HistoryEvent]:
         """Append events (and the mutable state) to a run's history, atomically."""
-        events = ex.record.events
         now = self.sim.now - ex.started_at  # history time counts from the run's start
-        first = len(events) + 1
-        batch = [HistoryEvent(first + i, spec[0], spec[2] if len(spec) == 3 else now, spec[1])
-                 for i, spec in enumerate(specs)]
-        for index, event in enumerate(batch):
-            for key in ("startedEventId", "scheduledEventId"):
-                if event.attributes.get(key) == PREVIOUS:
-                    event.attributes[key] = event.event_id - 1
-            if event.event_type in _CHILD_CLOSED and not event.attributes["startedEventId"]:
+        event_id = len(ex.record.events)
+        batch: list[HistoryEvent] = []
+        for spec in specs:
+            event_id += 1
+            event_type, attributes = spec[0], spec[1]
+            if attributes.get("startedEventId") == PREVIOUS:  # ids known only now
+                attributes["startedEventId"] = event_id - 1
+            if attributes.get("scheduledEventId") == PREVIOUS:
+                attributes["scheduledEventId"] = event_id - 1
+            if event_type in _CHILD_CLOSED and not attributes["startedEventId"]:
                 # the child started while a workflow task was in flight: its
                 # ChildWorkflowExecutionStarted was parked too, and has an id only now
-                event.attributes["startedEventId"] = next(
-                    (e.event_id for e in batch[:index]
+                attributes["startedEventId"] = next(
+                    (e.event_id for e in batch
                      if e.event_type is E.CHILD_WORKFLOW_EXECUTION_STARTED
-                     and e.attributes["initiatedEventId"] == event.attributes["initiatedEventId"]),
+                     and e.attributes["initiatedEventId"] == attributes["initiatedEventId"]),
                     0)
+            batch.append(HistoryEvent(event_id, event_type,
+                                      spec[2] if len(spec) == 3 else now, attributes))
         self.store.append(ex.record.workflow_id, ex.record.run_id, batch, ex.state(), status)
         ex.saved()
         self._appended(ex.record, batch)
