@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from durasim.architectures.operations import read_tables, template_tables
+from durasim.core import collector_paused
 from durasim.node import Node
 
 __all__ = ["Caller", "Effect", "Pending", "Posting", "ProcessRows", "QueuedMessage",
@@ -163,14 +164,16 @@ class ProcessRows:
 
 def rows_by_ref(state: RunState) -> dict[str, ProcessRows]:
     """``state``'s effects, postings, rejections and pending work by business reference,
-    in one pass over each (a bank's day reads thousands of processes from one state)."""
+    in one pass over each (a bank's day reads thousands of processes from one state,
+    with the cyclic collector paused: its passes over a day's objects free nothing)."""
     grouped: dict[str, ProcessRows] = {}
-    for table in ("effects", "postings", "rejections", "pending"):
-        for row in getattr(state, table):
-            mine = grouped.get(row.ref)
-            if mine is None:
-                mine = grouped[row.ref] = ProcessRows()
-            getattr(mine, table).append(row)
+    with collector_paused():
+        for table in ("effects", "postings", "rejections", "pending"):
+            for row in getattr(state, table):
+                mine = grouped.get(row.ref)
+                if mine is None:
+                    mine = grouped[row.ref] = ProcessRows()
+                getattr(mine, table).append(row)
     return grouped
 
 
