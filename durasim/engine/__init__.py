@@ -21,7 +21,7 @@ from durasim.engine.activity import (
     heartbeat,
 )
 from durasim.engine.api import EngineCluster, WorkflowRun, execute
-from durasim.engine.client import Answer, Cancel, Query, Signal, Update
+from durasim.engine.client import Answer, Cancel, Query, Signal, Terminate, Update
 from durasim.engine.context import WorkflowContext
 from durasim.engine.definitions import (
     ActivityDefinition,
@@ -36,6 +36,8 @@ from durasim.engine.failures import (
     ApplicationError,
     CancelledError,
     ChildWorkflowError,
+    TerminatedError,
+    TimeoutError,
 )
 from durasim.engine.history import EventType, History, HistoryEvent
 from durasim.engine.replayer import Replayer, ReplayResult
@@ -64,6 +66,9 @@ __all__ = [
     "RetryPolicy",
     "SQLiteStore",
     "Signal",
+    "Terminate",
+    "TerminatedError",
+    "TimeoutError",
     "Update",
     "WorkflowContext",
     "WorkflowDefinition",

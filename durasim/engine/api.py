@@ -47,8 +47,9 @@ package's front door registers durasim.viz's viewer here; without one, show() pr
 class WorkflowRun:
     """What happened to one workflow: status, result, histories and the trace.
 
-    ``status`` is "completed", "failed", "canceled", "terminated" (it went past one of
-    durasim's limits, see :mod:`~durasim.engine.limits`), "running" (it never finished:
+    ``status`` is "completed", "failed", "canceled", "terminated" (by a ``Terminate``
+    request, or it went past one of durasim's limits, see :mod:`~durasim.engine.limits`),
+    "running" (it never finished:
     waiting for a signal that never came, out of time, or its code keeps failing — then
     ``error`` is a :class:`~durasim.errors.WorkflowTaskError`) or "nondeterministic" (a
     replay mismatch stopped it; see ``error``).
@@ -286,7 +287,8 @@ def execute(workflow: Any, *args: Any, id: str | None = None, seed: int = 0,
         faults: crashes and message faults, e.g. ``Crash(node="worker", after_events=7)``.
         requests: what the client sends, each at its time: ``Signal(name, *args, at=t)``
             (``with_start=True`` to send it with the start), ``Query``, ``Update``,
-            ``Cancel``; answers to queries and updates are in ``run.answers``.
+            ``Cancel``, ``Terminate`` (both may name a child's ``workflow_id``); answers
+            to queries and updates are in ``run.answers``.
         store: the history store (``SQLiteStore(path)`` survives the process). If it
             already holds an open run of this id, the run is resumed, not restarted.
         activities: activity functions beyond those the workflow's code names.

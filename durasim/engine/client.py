@@ -1,12 +1,14 @@
 """The client: what the outside world sends a workflow, and when.
 
-Four kinds of request, each a small frozen record with the virtual time it is sent at:
+Five kinds of request, each a small frozen record with the virtual time it is sent at:
 :class:`Signal` (fire and forget: an event in the history), :class:`Query` (a read of the
 workflow's state: nothing written), :class:`Update` (a request with an answer: accepted or
-refused) and :class:`Cancel` (please stop: the workflow sees a cancellation at its next
-``await``). The client node retries each request until the server acknowledges it, so a
-crashed server or a lost message delays a request but does not lose it; the server drops
-the duplicates the retries make.
+refused), :class:`Cancel` (please stop: the workflow sees a cancellation at its next
+``await``) and :class:`Terminate` (stop now: no code of the workflow runs any more).
+Cancel and Terminate can name another workflow than the one started, a child. The client
+node retries each request until the server acknowledges it, so a crashed server or a lost
+message delays a request but does not lose it; the server drops the duplicates the
+retries make.
 """
 
 from __future__ import annotations
@@ -101,19 +103,54 @@ class Update:
         object.__setattr__(self, "at", _when("update", at))
 
 
+def _target(what: str, workflow_id: Any) -> str | None:
+    if workflow_id is not None and (not isinstance(workflow_id, str) or not workflow_id):
+        raise ValueError(f"a {what} names a workflow by its id (a string), "
+                         f"got workflow_id={workflow_id!r}")
+    return workflow_id
+
+
 @dataclass(frozen=True)
 class Cancel:
     """Ask the workflow to stop at virtual time ``at``: it sees a cancellation at its next
-    ``await`` and may still clean up before it ends as canceled."""
+    ``await`` and may still clean up before it ends as canceled.
+
+    ``workflow_id`` names another workflow to cancel, e.g. a child (its parent, awaiting
+    it, then sees a ChildWorkflowError caused by a CancelledError).
+    """
 
     at: float = 0.0
+    workflow_id: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "at", _when("cancel request", self.at))
+        object.__setattr__(self, "workflow_id", _target("cancel request", self.workflow_id))
 
 
-Request = Signal | Query | Update | Cancel
-_KINDS = {Signal: "Signal", Query: "Query", Update: "Update", Cancel: "Cancel"}
+@dataclass(frozen=True)
+class Terminate:
+    """End the workflow at virtual time ``at`` from outside, with ``reason``: no code of
+    it runs any more, not even a clean-up (its history ends with
+    WorkflowExecutionTerminated).
+
+    ``workflow_id`` names another workflow to terminate, e.g. a child (its parent,
+    awaiting it, then sees a ChildWorkflowError caused by a TerminatedError).
+    """
+
+    reason: str = ""
+    at: float = 0.0
+    workflow_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.reason, str):
+            raise ValueError(f"a termination's reason is a string, got {self.reason!r}")
+        object.__setattr__(self, "at", _when("termination", self.at))
+        object.__setattr__(self, "workflow_id", _target("termination", self.workflow_id))
+
+
+Request = Signal | Query | Update | Cancel | Terminate
+_KINDS = {Signal: "Signal", Query: "Query", Update: "Update", Cancel: "Cancel",
+          Terminate: "Terminate"}
 
 
 @dataclass
@@ -183,7 +220,9 @@ class Client:
         if not self.node.up:
             return
         kind = _KINDS[type(request)]
-        body = {"workflow_id": workflow_id, "seq": seq, "request_id": f"client-{seq}",
-                "name": getattr(request, "name", ""), "args": list(getattr(request, "args", ()))}
+        body = {"workflow_id": getattr(request, "workflow_id", None) or workflow_id,
+                "seq": seq, "request_id": f"client-{seq}",
+                "name": getattr(request, "name", ""), "args": list(getattr(request, "args", ())),
+                "reason": getattr(request, "reason", "")}
         ack = ("Answer", seq) if kind in ("Query", "Update") else (f"{kind}Accepted", seq)
         self.node.spawn(self._until_acknowledged(kind, body, ack), kind.lower())

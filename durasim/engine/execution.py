@@ -163,6 +163,34 @@ def child_started_spec(initiated_id: int, child: RunRecord) -> Spec:
         "workflowExecution": {"workflowId": child.workflow_id, "runId": child.run_id}})
 
 
+CHILD_CLOSED = {
+    EventType.WORKFLOW_EXECUTION_COMPLETED: EventType.CHILD_WORKFLOW_EXECUTION_COMPLETED,
+    EventType.WORKFLOW_EXECUTION_FAILED: EventType.CHILD_WORKFLOW_EXECUTION_FAILED,
+    EventType.WORKFLOW_EXECUTION_CANCELED: EventType.CHILD_WORKFLOW_EXECUTION_CANCELED,
+    EventType.WORKFLOW_EXECUTION_TERMINATED: EventType.CHILD_WORKFLOW_EXECUTION_TERMINATED,
+    EventType.WORKFLOW_EXECUTION_TIMED_OUT: EventType.CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
+}
+"""How a child's run closed -> the event its parent's history gets (recorded:
+``child_*_parent.json``; a cancelled child is not reported as failed)."""
+
+
+def child_closed_spec(closing: HistoryEvent, linked: dict[str, Any]) -> Spec:
+    """The event that tells a parent how its child ended: the ``linked`` attributes
+    (namespace, the initiated and started ids, the child's type and execution) and what
+    Temporal copies from the child's ``closing`` event: the result, the failure, a
+    timeout's retry state. A cancellation or a termination adds nothing (recorded: not
+    even the termination's reason)."""
+    a, t = closing.attributes, closing.event_type
+    extra: dict[str, Any] = {}
+    if t is EventType.WORKFLOW_EXECUTION_COMPLETED:
+        extra = {"result": a.get("result")}
+    elif t is EventType.WORKFLOW_EXECUTION_FAILED:
+        extra = {"failure": a["failure"], "retryState": "RETRY_STATE_RETRY_POLICY_NOT_SET"}
+    elif t is EventType.WORKFLOW_EXECUTION_TIMED_OUT:
+        extra = {"retryState": a.get("retryState", "RETRY_STATE_TIMEOUT")}
+    return (CHILD_CLOSED[t], {**linked, **extra})
+
+
 def wt_scheduled_spec(attempt: int = 1, timeout: float = WORKFLOW_TASK_TIMEOUT
                       ) -> tuple[EventType, dict[str, Any]]:
     """WorkflowTaskScheduled: a workflow task is due."""

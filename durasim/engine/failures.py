@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from durasim.engine.history import make_failure
+from durasim.engine.history import EventType, make_failure
 
 
 class ApplicationError(Exception):
@@ -48,21 +48,49 @@ class ActivityError(Exception):
         """For a timeout: "START_TO_CLOSE", "SCHEDULE_TO_CLOSE" or "HEARTBEAT"."""
 
 
-class ChildWorkflowError(Exception):
-    """Raised in a parent when its child workflow failed; ``cause`` says why."""
-
-    def __init__(self, message: str, *, workflow_id: str, cause: ApplicationError) -> None:
-        super().__init__(message)
-        self.workflow_id = workflow_id
-        self.cause = cause
-
-
 class CancelledError(Exception):
     """Raised in workflow code at its next ``await`` once cancellation was requested.
 
     Catch it to clean up (activities may still run in the ``except`` block); let it
     propagate and the workflow ends as canceled, not failed.
     """
+
+
+class TerminatedError(Exception):
+    """The cause of a :class:`ChildWorkflowError` when the child was terminated (from
+    outside: no code of its own ran to the end)."""
+
+
+class TimeoutError(Exception):  # the SDK's name, as workflow code prints it
+    """The cause of a :class:`ChildWorkflowError` when the child ran past its timeout.
+
+    Named as the Python SDK names it (``temporalio.exceptions.TimeoutError``), so that a
+    parent printing ``type(err.cause).__name__`` says what it says on Temporal; import it
+    from its module (``durasim.engine.TimeoutError``) rather than over the builtin.
+    """
+
+
+class ChildWorkflowError(Exception):
+    """Raised in a parent when its child workflow did not complete; ``cause`` says why:
+    the :class:`ApplicationError` it failed with, or a :class:`CancelledError`,
+    :class:`TerminatedError` or :class:`TimeoutError` when it was cancelled, terminated
+    or timed out (as the Python SDK's ``ChildWorkflowError.cause``)."""
+
+    def __init__(self, message: str, *, workflow_id: str, cause: ChildCause) -> None:
+        super().__init__(message)
+        self.workflow_id = workflow_id
+        self.cause = cause
+
+
+ChildCause = ApplicationError | CancelledError | TerminatedError | TimeoutError
+CHILD_ENDINGS: dict[EventType, tuple[str, type[ChildCause], str]] = {
+    EventType.CHILD_WORKFLOW_EXECUTION_CANCELED: ("cancelled", CancelledError, "Cancelled"),
+    EventType.CHILD_WORKFLOW_EXECUTION_TERMINATED: ("terminated", TerminatedError,
+                                                    "Terminated"),
+    EventType.CHILD_WORKFLOW_EXECUTION_TIMED_OUT: ("timed out", TimeoutError, "Timed out"),
+}
+"""A child that ended without failing: the verb, the cause's type and message (the
+Python SDK's words, recorded in ``child_*_parent.json``'s results)."""
 
 
 class ContinueAsNewError(BaseException):
@@ -93,8 +121,7 @@ def failure_of(error: BaseException) -> dict[str, Any]:
     if isinstance(error, ActivityError | ChildWorkflowError):
         what = "Activity task failed" if isinstance(error, ActivityError) else (
             "Child Workflow execution failed")  # Temporal's own wording
-        return make_failure(what, cause=make_failure(error.cause.message, error.cause.type,
-                                                     non_retryable=error.cause.non_retryable))
+        return make_failure(what, cause=failure_of(error.cause))
     return make_failure(safe_text(error), type(error).__name__)
 
 
@@ -116,6 +143,22 @@ def activity_error(attributes: dict[str, Any], activity: str, activity_id: str
         f"activity {activity} failed: {cause.message}", activity=activity,
         activity_id=activity_id, cause=cause, retry_state=str(attributes.get("retryState", "")),
         timeout_type=str(timeout).removeprefix("TIMEOUT_TYPE_") if timeout else None)
+
+
+def child_workflow_error(event_type: EventType, attributes: dict[str, Any], child_id: str
+                         ) -> ChildWorkflowError:
+    """What the parent's code catches for a child that did not complete, from the event
+    its history got (failed, could not start, cancelled, terminated, timed out)."""
+    if event_type in CHILD_ENDINGS:
+        verb, cause_type, text = CHILD_ENDINGS[event_type]
+        return ChildWorkflowError(f"Child Workflow execution {verb}", workflow_id=child_id,
+                                  cause=cause_type(text))  # the SDK's words
+    failure = attributes.get("failure") or {"message": "could not start"}
+    while isinstance(failure.get("cause"), dict):  # what failed, not who passed it on
+        failure = failure["cause"]
+    cause = application_error(failure)
+    return ChildWorkflowError(f"child workflow {child_id} failed: {cause.message}",
+                              workflow_id=child_id, cause=cause)
 
 
 def safe_text(error: BaseException) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from durasim.engine.execution import (
+    CHILD_CLOSED,
     TRANSIENT,
     WORKFLOW_TASK_TIMEOUT,
     ActivityState,
@@ -150,7 +151,7 @@ def _recover_children(server: Server, ex: Execution) -> None:
             told.setdefault(int(initiated), set()).add(event.event_type)
     for child_id, initiated_id in list(ex.children.items()):
         heard = told.get(initiated_id, set())
-        if heard & {E.CHILD_WORKFLOW_EXECUTION_COMPLETED, E.CHILD_WORKFLOW_EXECUTION_FAILED}:
+        if not heard.isdisjoint(CHILD_CLOSED.values()):
             continue
         runs = [r for r in server.store.runs(child_id)
                 if (r.parent or {}).get("initiated_id") == initiated_id
@@ -161,5 +162,5 @@ def _recover_children(server: Server, ex: Execution) -> None:
         if E.CHILD_WORKFLOW_EXECUTION_STARTED not in heard:
             server.wake(ex, [child_started_spec(initiated_id, runs[0])])
         last = runs[-1]
-        if last.status in ("completed", "failed") and last.events:
+        if last.status != "running" and last.events[-1].event_type in CHILD_CLOSED:
             server.notify_parent(last, last.events[-1])

@@ -1,5 +1,5 @@
 """The server's side of what clients send a running workflow: signals, cancel requests,
-queries and updates.
+terminations, queries and updates.
 
 Clients retry until acknowledged, so every request may arrive twice; the server drops
 the duplicates by request id, reading the history (a signal or an update already written)
@@ -16,6 +16,7 @@ from durasim.engine import commands as C
 from durasim.engine.execution import Execution, Spec
 from durasim.engine.features import UpdateRequest
 from durasim.engine.history import EventType, HistoryEvent
+from durasim.engine.parent_close import terminate
 from durasim.network import Message
 
 if TYPE_CHECKING:
@@ -59,6 +60,14 @@ class ClientRequests:
             self.server.wake(ex, [(E.WORKFLOW_EXECUTION_CANCEL_REQUESTED,
                                    {"identity": CLIENT_IDENTITY})])
         self.server.net.send(self.server.node.name, message.src, "CancelAccepted", p["seq"])
+
+    def on_terminate(self, message: Message) -> None:
+        """End the run from outside (a duplicate finds it closed and does nothing)."""
+        p = message.payload
+        ex = self._execution(p)
+        if ex is not None:
+            terminate(self.server, ex, p["reason"], CLIENT_IDENTITY)
+        self.server.net.send(self.server.node.name, message.src, "TerminateAccepted", p["seq"])
 
     def on_query(self, message: Message) -> None:
         """Hand the query to the worker with the history (the last run's, even if closed).

@@ -32,10 +32,9 @@ from durasim.engine.deadlock import DeadlockError, watched
 from durasim.engine.definitions import WorkflowDefinition
 from durasim.engine.failures import (
     CancelledError,
-    ChildWorkflowError,
     ContinueAsNewError,
     activity_error,
-    application_error,
+    child_workflow_error,
     fails_workflow,
     failure_of,
 )
@@ -50,7 +49,9 @@ _RESOLVING = frozenset({  # the events _resolve acts on (the others just pass by
     E.ACTIVITY_TASK_COMPLETED, E.ACTIVITY_TASK_FAILED, E.ACTIVITY_TASK_TIMED_OUT, E.TIMER_FIRED,
     E.WORKFLOW_EXECUTION_SIGNALED, E.WORKFLOW_EXECUTION_CANCEL_REQUESTED, E.ACTIVITY_TASK_CANCELED,
     E.CHILD_WORKFLOW_EXECUTION_STARTED, E.CHILD_WORKFLOW_EXECUTION_COMPLETED,
-    E.CHILD_WORKFLOW_EXECUTION_FAILED, E.START_CHILD_WORKFLOW_EXECUTION_FAILED})
+    E.CHILD_WORKFLOW_EXECUTION_FAILED, E.START_CHILD_WORKFLOW_EXECUTION_FAILED,
+    E.CHILD_WORKFLOW_EXECUTION_CANCELED, E.CHILD_WORKFLOW_EXECUTION_TERMINATED,
+    E.CHILD_WORKFLOW_EXECUTION_TIMED_OUT})
 PATCH_MARKER = "core_patch"
 """The marker name Temporal's SDKs record for ``patched``."""
 @dataclass(slots=True, eq=False)
@@ -418,17 +419,12 @@ class WorkflowInstance:
                 "the activity was cancelled"))
         elif t in (E.CHILD_WORKFLOW_EXECUTION_STARTED, E.CHILD_WORKFLOW_EXECUTION_COMPLETED):
             self._resolve_command(a["initiatedEventId"], value=a.get("result"))  # ChildFuture
-        elif t in (E.CHILD_WORKFLOW_EXECUTION_FAILED, E.START_CHILD_WORKFLOW_EXECUTION_FAILED):
+        elif t in _RESOLVING:  # a child that failed, could not start, or ended otherwise
             issued = self._by_event.get(a["initiatedEventId"])
             command = issued.command if issued is not None else None
             child_id = command.workflow_id if isinstance(command, C.StartChild) else "?"
-            failure = a.get("failure") or {"message": "could not start"}
-            while isinstance(failure.get("cause"), dict):  # what failed, not who passed it on
-                failure = failure["cause"]
-            cause = application_error(failure)
-            self._resolve_command(a["initiatedEventId"], error=ChildWorkflowError(
-                f"child workflow {child_id} failed: {cause.message}", workflow_id=child_id,
-                cause=cause))
+            self._resolve_command(a["initiatedEventId"],
+                                  error=child_workflow_error(t, a, child_id))
 
     def _resolve_command(self, event_id: int, *, value: Any = None,
                          error: BaseException | None = None) -> None:

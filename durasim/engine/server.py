@@ -22,11 +22,13 @@ from durasim.engine import commands as C
 from durasim.engine import parent_close
 from durasim.engine.activity_tasks import ActivityTasks
 from durasim.engine.execution import (
+    CHILD_CLOSED,
     PREVIOUS,
     TASK_QUEUE,
     WORKFLOW_TASK_TIMEOUT,
     Execution,
     Spec,
+    child_closed_spec,
     child_started_spec,
     wt_scheduled_spec,
 )
@@ -41,7 +43,7 @@ from durasim.network import Message, Network
 from durasim.node import Node
 
 E = EventType
-_CHILD_CLOSED = (E.CHILD_WORKFLOW_EXECUTION_COMPLETED, E.CHILD_WORKFLOW_EXECUTION_FAILED)
+_CHILD_CLOSED = frozenset(CHILD_CLOSED.values())
 
 
 class Server:
@@ -81,6 +83,7 @@ class Server:
         self._handlers: dict[str, Callable[[Message], None]] = {
             "StartWorkflow": self._on_start_request, "Poll": self._on_poll,
             "Signal": self.requests.on_signal, "Cancel": self.requests.on_cancel,
+            "Terminate": self.requests.on_terminate,
             "Query": self.requests.on_query, "QueryAnswer": self.requests.on_query_answer,
             "Update": self.requests.on_update,
             "WorkflowTaskCompleted": self.tasks.on_completed,
@@ -366,20 +369,12 @@ class Server:
                            if e.event_type is E.CHILD_WORKFLOW_EXECUTION_STARTED
                            and e.attributes.get("initiatedEventId") == parent["initiated_id"]),
                           0)
-        common = {"namespace": "default", "initiatedEventId": parent["initiated_id"],
+        linked = {"namespace": "default", "initiatedEventId": parent["initiated_id"],
                   "startedEventId": started_id,
                   "workflowType": record.workflow_type,
                   "workflowExecution": {"workflowId": record.workflow_id,
                                         "runId": record.run_id}}
-        if closing.event_type is E.WORKFLOW_EXECUTION_COMPLETED:
-            self.wake(ex, [(E.CHILD_WORKFLOW_EXECUTION_COMPLETED,
-                            {**common, "result": closing.attributes.get("result")})])
-        else:
-            failure = closing.attributes.get("failure") or make_failure(
-                str(closing.attributes.get("reason", "the child workflow was terminated")))
-            self.wake(ex, [(E.CHILD_WORKFLOW_EXECUTION_FAILED,
-                            {**common, "failure": failure,
-                             "retryState": "RETRY_STATE_RETRY_POLICY_NOT_SET"})])
+        self.wake(ex, [child_closed_spec(closing, linked)])
 
     # -- timers -------------------------------------------------------------------------
     def arm_timer(self, ex: Execution, timer_id: str, started_id: int, seconds: float,

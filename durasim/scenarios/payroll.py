@@ -57,7 +57,7 @@ async def Payroll(ctx: WorkflowContext, company: str, employees: dict[str, int],
                       id=f"{ref}/{name}")
             for name, amount in employees.items()))
     except ChildWorkflowError as error:
-        return {"status": "failed", "step": "pay_employee", "reason": error.cause.message}
+        return {"status": "failed", "step": "pay_employee", "reason": str(error.cause)}
     failed = [r for r in results if r.get("status") != "completed"]
     return failed[0] if failed else {"status": "completed", "paid": len(results)}
 

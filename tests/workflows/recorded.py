@@ -180,6 +180,20 @@ async def LeaveChild(ctx: durasim.engine.WorkflowContext, policy: str, seconds: 
 
 
 @workflow
+async def AwaitChild(ctx: durasim.engine.WorkflowContext, seconds: float, timeout: float) -> str:
+    """Run a Sleeper child and await it; if it does not complete, describe what was caught.
+
+    durasim has no execution timeout: ``timeout`` is taken only so that the recorded
+    ``child_timed_out_parent`` history (``AwaitChild(60.0, 1.0)``) replays.
+    """
+    try:
+        result: str = await ctx.start_child(Sleeper, seconds, id=f"{ctx.workflow_id}-child")
+    except durasim.engine.ChildWorkflowError as err:
+        return f"{type(err).__name__}: {err}; cause {type(err.cause).__name__}: {err.cause}"
+    return result
+
+
+@workflow
 async def WaitBesideChild(ctx: durasim.engine.WorkflowContext, seconds: float) -> str:
     """Start a Sleeper child (default policy), then sleep: a cancel reaches the timer."""
     await ctx.start_child(Sleeper, seconds, id=f"{ctx.workflow_id}-child").started

@@ -27,8 +27,13 @@ from durasim.engine.failures import (
     ActivityError,
     ApplicationError,
     CancelledError,
+    ChildCause,
     ChildWorkflowError,
+    TerminatedError,
     safe_text,
+)
+from durasim.engine.failures import (
+    TimeoutError as ChildTimeoutError,  # not the builtin
 )
 from durasim.engine.retry import RetryPolicy
 
@@ -155,12 +160,15 @@ def sdk_error(error: BaseException, *, scheduled_event_id: int = 0,
         activity_error.__cause__ = _sdk_cause(error.cause)
         return activity_error
     if isinstance(error, ChildWorkflowError):
+        failed = isinstance(error.cause, ApplicationError)
         child_error = temporalio.exceptions.ChildWorkflowError(
-            "Child Workflow execution failed", namespace=namespace,
+            "Child Workflow execution failed" if failed else str(error), namespace=namespace,
             workflow_id=error.workflow_id, run_id="", workflow_type=workflow_type,
             initiated_event_id=scheduled_event_id, started_event_id=0,
-            retry_state=temporalio.exceptions.RetryState.NON_RETRYABLE_FAILURE)
-        child_error.__cause__ = _sdk_cause(error.cause)
+            retry_state=temporalio.exceptions.RetryState.TIMEOUT
+            if isinstance(error.cause, ChildTimeoutError)
+            else temporalio.exceptions.RetryState.NON_RETRYABLE_FAILURE)
+        child_error.__cause__ = _sdk_child_cause(error.cause)
         return child_error
     if isinstance(error, CancelledError):
         return temporalio.exceptions.CancelledError(safe_text(error))
@@ -172,6 +180,18 @@ def sdk_error(error: BaseException, *, scheduled_event_id: int = 0,
 def _sdk_cause(cause: ApplicationError) -> temporalio.exceptions.ApplicationError:
     return temporalio.exceptions.ApplicationError(cause.message, type=cause.type,
                                                   non_retryable=cause.non_retryable)
+
+
+def _sdk_child_cause(cause: ChildCause) -> BaseException:
+    """Why a child did not complete, as the SDK says it (recorded: child_*_parent.json)."""
+    if isinstance(cause, CancelledError):
+        return temporalio.exceptions.CancelledError(safe_text(cause))
+    if isinstance(cause, TerminatedError):
+        return temporalio.exceptions.TerminatedError(safe_text(cause))
+    if isinstance(cause, ChildTimeoutError):
+        return temporalio.exceptions.TimeoutError(safe_text(cause), type=None,
+                                                  last_heartbeat_details=[])
+    return _sdk_cause(cause)
 
 
 def _retry_state(name: str) -> temporalio.exceptions.RetryState | None:
