@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import warnings
+
 import pytest
 
 from durasim.core import URGENT, Simulation
@@ -202,3 +205,24 @@ def test_priorities_and_insertion_order_hold_at_one_instant_among_many() -> None
     sim.run()
     assert order == ([("earlier", 0)] + [("urgent", n) for n in range(50)]
                      + [("normal", n) for n in range(50)])
+
+
+def test_a_closed_simulation_whose_processes_never_started_warns_about_nothing() -> None:
+    # A run stopped at a horizon (or given up on) can leave a process whose start is still
+    # on the heap: its coroutine never started, and Python warns "coroutine ... was never
+    # awaited" when it is collected, in a student's notebook. Without close(), it does.
+    sim = Simulation()
+    node = Node(sim, "worker")
+
+    async def later(clock: Simulation) -> None:
+        await clock.timeout(1.0)
+
+    sim.process(later(sim))
+    node.spawn(later(sim), "activity")
+    sim.run(until=0.0, max_steps=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sim.close()
+        del sim, node
+        gc.collect()
+    assert [str(w.message) for w in caught if "never awaited" in str(w.message)] == []

@@ -144,6 +144,27 @@ def test_the_database_is_real_sqlite_and_lives_outside_the_repository() -> None:
     assert not os.path.exists(path)
 
 
+def test_closing_a_world_closes_the_processes_that_never_started() -> None:
+    # A run given up on (a node gone for good) can end between a spawn and its start:
+    # World.close must close that coroutine, or Python warns it was never awaited.
+    import inspect
+
+    from durasim.architectures.base import World
+    from durasim.faults import FaultPlan
+    from durasim.node import Node
+
+    world = World(TRANSFER, FaultPlan(), 0, default_node="app")
+    node = world.add(Node(world.sim, "app"))
+
+    async def never_started() -> None:
+        await world.sim.timeout(1.0)
+
+    coro = never_started()
+    node.spawn(coro, "late")
+    world.close()
+    assert inspect.getcoroutinestate(coro) == inspect.CORO_CLOSED
+
+
 def test_a_crash_at_a_time_mid_transaction_rolls_back() -> None:
     result = run("transfer", "monolith", Crash(node="app", at_time=0.007), client_retries=1)
     assert result.outcome == "completed"

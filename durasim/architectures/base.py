@@ -295,7 +295,8 @@ class World:
                 return
 
     def close(self) -> None:
-        """Close every database connection and delete the temporary folder."""
+        """Close the simulation, every database connection and the temporary folder."""
+        self.sim.close()
         for node in self.nodes.values():
             close = getattr(node, "close_database", None)
             if close is not None:  # a service: it knows how its database is kept
