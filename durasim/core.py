@@ -346,19 +346,12 @@ class Simulation:
             self.trace._raw.append((self.now, node, kind, fields))  # Trace._append, inlined
 
     def close(self) -> None:
-        """The run is over: close the coroutines of processes that never started.
-
-        A run can end with a process's start still on the heap (stopped at a horizon, or
-        given up on). Its coroutine never ran; left alone, Python warns "coroutine ... was
-        never awaited" when the collector frees it, in whatever cell runs next. Closing it
-        now is what a crash's :meth:`Process.kill` does. The simulation should not be run
-        after this.
-        """
+        """The run is over (at a horizon, or given up): its never-started processes are
+        killed as a crash kills them, or Python warns their coroutines were never awaited
+        when the collector frees them, in whatever notebook cell runs next."""
         for _, _, event in self._heap:
             for callback in event.callbacks or ():
-                process = getattr(callback, "__self__", None)
-                if isinstance(process, Process) and process.coro is not None and (
-                        inspect.getcoroutinestate(process.coro) == inspect.CORO_CREATED):
+                if isinstance(process := getattr(callback, "__self__", None), Process):
                     process.kill()
 
     # -- running ------------------------------------------------------------------------
