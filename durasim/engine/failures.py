@@ -118,9 +118,11 @@ def failure_of(error: BaseException) -> dict[str, Any]:
     """The decoded ``failure`` attribute that records ``error`` in a history."""
     if isinstance(error, ApplicationError):
         return make_failure(error.message, error.type, non_retryable=error.non_retryable)
-    if isinstance(error, ActivityError | ChildWorkflowError):
-        what = "Activity task failed" if isinstance(error, ActivityError) else (
-            "Child Workflow execution failed")  # Temporal's own wording
+    if isinstance(error, ActivityError):
+        return make_failure("Activity task failed", cause=failure_of(error.cause))
+    if isinstance(error, ChildWorkflowError):  # Temporal's own wording (recorded)
+        what = ("Child Workflow execution failed" if isinstance(error.cause, ApplicationError)
+                else str(error))  # "Child Workflow execution cancelled" ...
         return make_failure(what, cause=failure_of(error.cause))
     return make_failure(safe_text(error), type(error).__name__)
 

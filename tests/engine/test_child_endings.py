@@ -131,3 +131,69 @@ def test_the_recorded_sdk_parent_catches_the_same_on_durasim(name: str) -> None:
     assert run.result == load(f"{name}_parent").events[-1].attributes["result"]
     assert run.history.event_types() == load(f"{name}_parent").event_types()
     assert child_history(run).event_types() == load(f"{name}_child").event_types()
+
+
+@durasim.workflow
+async def Naps(ctx: durasim.engine.WorkflowContext) -> str:
+    """A child whose history outgrows its parent's before it is terminated: three short
+    naps, then a long one (its 21st event is the termination)."""
+    for seconds in (1.0, 1.0, 1.0, 60.0):
+        await ctx.sleep(seconds)
+    return "rested"
+
+
+@durasim.workflow
+async def AwaitNaps(ctx: durasim.engine.WorkflowContext) -> str:
+    try:
+        result: str = await ctx.start_child(Naps, id="naps-child")
+    except durasim.engine.ChildWorkflowError as err:
+        return f"{type(err).__name__}: {err}; cause {type(err.cause).__name__}: {err.cause}"
+    return result
+
+
+def test_a_crash_between_the_childs_end_and_telling_the_parent_loses_nothing() -> None:
+    """The server crashes as it commits the child's WorkflowExecutionTerminated (the
+    child's 21st event; the parent has 9): only recovery can tell the parent."""
+    terminate = Terminate(REASON, at=10.0, workflow_id="naps-child")
+    crash = durasim.Crash(node="server", after_events=21, restart_after=1.0)
+    run = durasim.execute(AwaitNaps, id="naps", requests=[terminate], faults=crash)
+    assert not run.unfired
+    assert child_history(run).event_types()[-1] == "WorkflowExecutionTerminated"
+    assert len(child_history(run)) == 21
+    assert run.history.event_types()[-5:] == [
+        "ChildWorkflowExecutionTerminated", "WorkflowTaskScheduled", "WorkflowTaskStarted",
+        "WorkflowTaskCompleted", "WorkflowExecutionCompleted"]
+    assert run.result == load("child_terminated_parent").events[-1].attributes["result"]
+
+
+def test_an_uncaught_child_ending_fails_the_parent_as_recorded() -> None:
+    """``child_cancelled_uncaught``: the parent catches nothing, so the ChildWorkflowError
+    fails it, with Temporal's message for a cancelled child (not "... failed")."""
+    name = "child_cancelled_uncaught"
+    run = durasim.execute(wf.FailWithChild, 60.0, id=name,
+                          requests=[Cancel(at=1.0, workflow_id=f"{name}-child")])
+    assert run.status == "failed"
+    real = load(f"{name}_parent")
+    assert run.history.event_types() == real.event_types()
+    assert child_history(run).event_types() == load(f"{name}_child").event_types()
+    ours = run.history.events[-1].attributes["failure"]
+    assert ours["message"] == real.events[-1].attributes["failure"]["message"] == (
+        "Child Workflow execution cancelled")
+
+
+def test_the_recorded_uncaught_parent_replays() -> None:
+    result = durasim.Replayer(workflows=[wf.FailWithChild]).replay(
+        load("child_cancelled_uncaught_parent"))
+    assert result.finished
+
+
+def test_the_recorded_uncaught_sdk_parent_fails_the_same_on_durasim() -> None:
+    from tests.fixtures.recorded.cancellation_workflows import FailWithChild
+
+    name = "child_cancelled_uncaught"
+    run = durasim.execute(FailWithChild, 60.0, id=name,
+                          requests=[Cancel(at=1.0, workflow_id=f"{name}-child")])
+    real = load(f"{name}_parent")
+    assert run.history.event_types() == real.event_types()
+    assert (run.history.events[-1].attributes["failure"]["message"]
+            == real.events[-1].attributes["failure"]["message"])

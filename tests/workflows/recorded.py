@@ -194,6 +194,13 @@ async def AwaitChild(ctx: durasim.engine.WorkflowContext, seconds: float, timeou
 
 
 @workflow
+async def FailWithChild(ctx: durasim.engine.WorkflowContext, seconds: float) -> str:
+    """Run a Sleeper child and await it, catching nothing."""
+    result: str = await ctx.start_child(Sleeper, seconds, id=f"{ctx.workflow_id}-child")
+    return result
+
+
+@workflow
 async def WaitBesideChild(ctx: durasim.engine.WorkflowContext, seconds: float) -> str:
     """Start a Sleeper child (default policy), then sleep: a cancel reaches the timer."""
     await ctx.start_child(Sleeper, seconds, id=f"{ctx.workflow_id}-child").started

@@ -124,6 +124,11 @@ def to_durasim_error(error: BaseException) -> BaseException:
                              cause=_durasim_cause(error.cause),
                              retry_state=_retry_state_name(error.retry_state))
     if isinstance(error, temporalio.exceptions.ChildWorkflowError):
+        cause = error.cause
+        ending = _CHILD_ENDINGS.get(type(cause)) if cause is not None else None
+        if cause is not None and ending is not None:  # cancelled, terminated, timed out
+            return ChildWorkflowError(error.message, workflow_id=error.workflow_id,
+                                      cause=ending(safe_text(cause)))
         return ChildWorkflowError(f"child workflow {error.workflow_id} failed",
                                   workflow_id=error.workflow_id,
                                   cause=_durasim_cause(error.cause))
@@ -134,6 +139,14 @@ def to_durasim_error(error: BaseException) -> BaseException:
     if isinstance(error, UnsupportedFeatureError):  # retrying would meet it again
         return ApplicationError(str(error), type(error).__name__, non_retryable=True)
     return error
+
+
+_CHILD_ENDINGS: dict[type[BaseException], type[ChildCause]] = {
+    temporalio.exceptions.CancelledError: CancelledError,
+    temporalio.exceptions.TerminatedError: TerminatedError,
+    temporalio.exceptions.TimeoutError: ChildTimeoutError,
+}
+"""The SDK's cause of a child that ended without failing -> durasim's."""
 
 
 def _durasim_cause(cause: BaseException | None) -> ApplicationError:
