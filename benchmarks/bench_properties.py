@@ -2,8 +2,9 @@
 
 Hypothesis generates crash plans (up to three crashes on the worker, the server or a bank
 service, before or after effects, plus message faults) exactly as
-``tests/properties/test_crash_equivalence.py`` does (in batches of up to eight plans per
-hypothesis example, which halves hypothesis's share), and every plan is run on the durable
+``tests/properties/test_crash_equivalence.py`` does (in batches of up to eight distinct plans
+per hypothesis example, which halves hypothesis's share; a repeated plan would be the
+same check counted twice), and every plan is run on the durable
 architecture with idempotent activities and compared with the crash-free run. The rate
 counts whole checks: generating the plan, simulating the transfer with its SQLite service
 databases, and comparing states. The seed is fixed (the test varies it too) so that what
@@ -87,7 +88,7 @@ def measure(examples: int, worker: int = 0) -> tuple[int, float, float, float]:
     @settings(max_examples=max(1, examples // 4), database=None, deadline=None,
               suppress_health_check=list(HealthCheck))
     @given(plans=st.lists(fault_plans("transfer", max_crashes=3, architecture="durable"),
-                          min_size=1, max_size=BATCH))
+                          min_size=1, max_size=BATCH, unique=True))
     def prop(plans: list[FaultPlan]) -> None:
         began = time.perf_counter()
         for plan in plans:
