@@ -49,10 +49,9 @@ class WorkflowRun:
 
     ``status`` is "completed", "failed", "canceled", "terminated" (by a ``Terminate``
     request, or it went past one of durasim's limits, see :mod:`~durasim.engine.limits`),
-    "running" (it never finished:
-    waiting for a signal that never came, out of time, or its code keeps failing — then
-    ``error`` is a :class:`~durasim.errors.WorkflowTaskError`) or "nondeterministic" (a
-    replay mismatch stopped it; see ``error``).
+    "running" (it never finished: waiting for a signal that never came, out of time, or its
+    code keeps failing — then ``error`` is a :class:`~durasim.errors.WorkflowTaskError`) or
+    "nondeterministic" (a replay mismatch stopped it; see ``error``).
     """
 
     workflow_id: str
