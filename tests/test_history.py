@@ -176,6 +176,20 @@ def test_repr_and_summary() -> None:
     assert HistoryEvent(1, E.TIMER_STARTED, 0.0).summary() == ""  # missing fields: no crash
 
 
+def test_children_and_cancel_requests_say_which_workflow() -> None:
+    recorded = Path(__file__).parent / "fixtures" / "recorded"
+    for ending in ("cancelled", "terminated", "timed_out"):
+        parent = History.from_temporal_json(recorded / f"child_{ending}_parent.json")
+        summaries = {e.event_type.value: e.summary() for e in parent}
+        closed = next(t for t in summaries if t.startswith("ChildWorkflowExecution")
+                      and t != "ChildWorkflowExecutionStarted")
+        assert summaries[closed] == summaries["ChildWorkflowExecutionStarted"] == (
+            f"child child_{ending}-child")
+    child = History.from_temporal_json(recorded / "parent_close_request_cancel_child.json")
+    asked = next(e for e in child if e.event_type is E.WORKFLOW_EXECUTION_CANCEL_REQUESTED)
+    assert asked.summary() == "asked by parent_close_request_cancel"
+
+
 def test_other_inputs_load_the_same() -> None:
     h = History.from_temporal_json(MONEY)
     text = MONEY.read_text(encoding="utf-8")

@@ -372,6 +372,16 @@ def _update_rejected(a: dict[str, Any]) -> str:
     return "update refused: " + _failure_text(a.get("rejectionFailure"))
 
 
+def _child(a: dict[str, Any]) -> str:
+    return f"child {a['workflowExecution']['workflowId']}"
+
+
+def _cancel_requested(a: dict[str, Any]) -> str:
+    """Why, or who asked (another workflow: a parent closing with REQUEST_CANCEL)."""
+    asker = (a.get("externalWorkflowExecution") or {}).get("workflowId")
+    return str(a.get("cause") or "") or (f"asked by {asker}" if asker else "")
+
+
 _SUMMARIES: dict[EventType, Callable[[dict[str, Any]], str]] = {
     EventType.WORKFLOW_EXECUTION_STARTED: _start,
     EventType.WORKFLOW_EXECUTION_COMPLETED: _result,
@@ -393,11 +403,15 @@ _SUMMARIES: dict[EventType, Callable[[dict[str, Any]], str]] = {
     + (f" {short_repr(a['input'])}" if a.get("input") else ""),
     EventType.MARKER_RECORDED: _marker,
     EventType.WORKFLOW_TASK_TIMED_OUT: lambda a: str(a.get("timeoutType", "")),
-    EventType.WORKFLOW_EXECUTION_CANCEL_REQUESTED: lambda a: str(a.get("cause", "")),
+    EventType.WORKFLOW_EXECUTION_CANCEL_REQUESTED: _cancel_requested,
     EventType.WORKFLOW_EXECUTION_UPDATE_ACCEPTED: _update_accepted,
     EventType.WORKFLOW_EXECUTION_UPDATE_COMPLETED: _update_completed,
     EventType.WORKFLOW_EXECUTION_UPDATE_REJECTED: _update_rejected,
     EventType.START_CHILD_WORKFLOW_EXECUTION_INITIATED: _start,
+    EventType.CHILD_WORKFLOW_EXECUTION_STARTED: _child,
     EventType.CHILD_WORKFLOW_EXECUTION_COMPLETED: _result,
     EventType.CHILD_WORKFLOW_EXECUTION_FAILED: _failed,
+    **dict.fromkeys((EventType.CHILD_WORKFLOW_EXECUTION_CANCELED,
+                     EventType.CHILD_WORKFLOW_EXECUTION_TERMINATED,
+                     EventType.CHILD_WORKFLOW_EXECUTION_TIMED_OUT), _child),
 }
