@@ -3,7 +3,9 @@ SQLite (same machine, same run), and replay of a 51,200-event history (Temporal'
 
 Last line: one JSON object with transfers_per_s, transfers_per_cpu_s (the same transfers
 per second of this process's CPU time: the steadier figure when others share the
-machine), sqlite_transfers_per_s,
+machine), bare_messages_us (the floor under any transfer: 30 messages, as many as a
+transfer sends, between two nodes of a fresh simulation with no engine at all, in CPU
+microseconds; at 5,000 transfers a second a whole transfer has 200), sqlite_transfers_per_s,
 dbos_transfers_per_s (when dbos is installed), replay_51200_s, replay_scaling and, when
 the temporal extra is installed and a dev server starts, temporal_transfers_per_s (the same
 six-step BenchTransfer on a real dev server, one at a time) and vs_temporal. Targets
@@ -70,6 +72,40 @@ def rate(fn: Any, n: int, clock: Any = time.perf_counter) -> float:
 def memory_rate(n: int = 2000, clock: Any = time.perf_counter) -> float:
     return rate(lambda i: durasim.execute(BenchTransfer, i, id=f"t{i}", trace=False), n,
                 clock)
+
+
+def bare_messages_us(transfers: int = 2000, messages: int = 30) -> float:
+    """CPU microseconds for ``messages`` messages bounced between two nodes of a fresh
+    simulation (kernel and network only: no server, worker, history or workflow code),
+    best of five rounds of ``transfers``."""
+    from durasim.core import Simulation
+    from durasim.network import Message, Network
+    from durasim.node import Node
+
+    def one() -> None:
+        sim = Simulation(seed=0, trace=False)
+        net = Network(sim)
+        nodes = Node(sim, "a"), Node(sim, "b")
+        net.attach(*nodes)
+        sent = [1]
+
+        def bounce(message: Message) -> None:
+            if sent[0] < messages:
+                sent[0] += 1
+                net.send(message.dst, message.src, "m", None)
+
+        for node in nodes:
+            node.handler = bounce
+        net.send("a", "b", "m", None)
+        sim.run()
+
+    best = float("inf")
+    for _ in range(5):
+        start = time.process_time()
+        for _ in range(transfers):
+            one()
+        best = min(best, time.process_time() - start)
+    return 1e6 * best / transfers
 
 
 def sqlite_rate(n: int = 300) -> float:
@@ -218,6 +254,7 @@ def main() -> None:
         print(f"memory: {figures['transfers_per_s']}/s", file=sys.stderr)
     figures["transfers_per_cpu_s"] = round(max(memory_rate(1000, time.process_time)
                                                for _ in range(2)))
+    figures["bare_messages_us"] = round(bare_messages_us())
     figures["sqlite_transfers_per_s"] = round(sqlite_rate())
     dbos = dbos_rate()
     if dbos is not None:
