@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from durasim.engine import commands as C
 from durasim.engine.execution import Execution, Spec
 from durasim.engine.history import EventType
-from durasim.engine.workflow_tasks import WorkflowTasks
+from durasim.engine.workflow_tasks import WorkflowTasks, take_buffered
 
 if TYPE_CHECKING:
     from durasim.engine.server import Server
@@ -89,9 +89,8 @@ def recover(server: Server) -> None:
         link = child.record.parent
         if link is None or child.record.status != "running":
             continue
-        parent = next((r for r in server.store.runs(link["workflow_id"])
-                       if r.run_id == link["run_id"]), None)
-        if parent is not None and parent.status != "running":
+        parent = server.store.run(link["workflow_id"], link["run_id"])
+        if parent.status != "running":
             _apply(server, child, parent.events[link["initiated_id"] - 1].attributes,
                    {"workflowId": parent.workflow_id, "runId": parent.run_id})
 
@@ -139,8 +138,7 @@ def terminate(server: Server, ex: Execution, reason: str, identity: str) -> None
             "cause": FORCE_CLOSE, "identity": identity}))
     if ex in server.tasks.parked:
         server.tasks.parked.remove(ex)
-    specs += ex.buffered
-    ex.buffered, ex.wake_after_task = [], False
+    specs += take_buffered(ex)
     ex.wt_scheduled = ex.wt_started = 0
     ex.speculative = ex.picked_up = False
     specs.append((E.WORKFLOW_EXECUTION_TERMINATED, {"reason": reason, "identity": identity}))
