@@ -2,10 +2,11 @@
 
 :func:`durasim_worker` runs a ``temporalio`` worker that serves ``@durasim.workflow``
 functions through one dynamic Temporal workflow whose ``ctx``
-(:class:`TemporalWorkflowContext`) maps every durasim call onto the SDK call Temporal's own
-documentation would use, and ``@durasim.activity`` functions through one dynamic Temporal
-activity. So the very code a class ran in the simulator produces a real Temporal history.
-(The other direction, Temporal SDK workflows inside durasim, is ``sdk_runtime``'s job.)
+(:class:`TemporalWorkflowContext`, in ``adapter_context``) maps every durasim call onto the
+SDK call Temporal's own documentation would use, and ``@durasim.activity`` functions
+through one dynamic Temporal activity. So the very code a class ran in the simulator
+produces a real Temporal history. (The other direction, Temporal SDK workflows inside
+durasim, is ``sdk_runtime``'s job.)
 
 The SDK is imported lazily, on the first call that needs it (:func:`_sdk`).
 """
@@ -16,24 +17,16 @@ import asyncio
 import contextlib
 import functools
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Coroutine, Generator, Iterable, Sequence
+from collections.abc import AsyncIterator, Coroutine, Generator, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any, NoReturn
+from typing import Any
 
+from durasim.bridges.temporal.adapter_context import TemporalWorkflowContext
 from durasim.bridges.temporal.install import require_temporalio
 from durasim.engine.activity import CURRENT_ACTIVITY, ActivityInfo, ActivityScope
 from durasim.engine.api import deployment
-from durasim.engine.context import DEFAULT_START_TO_CLOSE
-from durasim.engine.definitions import (
-    ActivityDefinition,
-    WorkflowDefinition,
-    activity_definition,
-    workflow_definition,
-)
+from durasim.engine.definitions import ActivityDefinition, WorkflowDefinition
 from durasim.engine.failures import ActivityError, ApplicationError, ChildWorkflowError
-from durasim.engine.parent_close import recorded_policy
-from durasim.engine.retry import RetryPolicy
 
 __all__ = ["DEFAULT_TASK_QUEUE", "WORKER_IDENTITY", "TemporalWorkflowContext", "durasim_worker"]
 
@@ -101,169 +94,6 @@ def _sdk() -> Any:
 # --- the workflow side ---------------------------------------------------------------
 
 
-def _application_error(cause: BaseException | None) -> ApplicationError:
-    """A failure the SDK raised -> durasim's ApplicationError, with the same three facts the
-    simulator reads off a failure (message, type, non-retryable)."""
-    if cause is None:
-        return ApplicationError("unknown failure")
-    message = getattr(cause, "message", None) or str(cause)
-    return ApplicationError(str(message), getattr(cause, "type", None),
-                            bool(getattr(cause, "non_retryable", False)))
-
-
-def _retry_state(state: Any) -> str:
-    """The SDK's RetryState enum -> the string a history holds (``RETRY_STATE_...``)."""
-    return "" if state is None else f"RETRY_STATE_{state.name}"
-
-
-def _temporal_retry_policy(policy: RetryPolicy | None) -> Any:
-    """durasim's RetryPolicy -> the SDK's; None keeps the server's default (the same one)."""
-    if policy is None:
-        return None
-    return _sdk().RetryPolicy(
-        initial_interval=timedelta(seconds=policy.initial_interval),
-        backoff_coefficient=policy.backoff_coefficient,
-        maximum_interval=(timedelta(seconds=policy.maximum_interval)
-                          if policy.maximum_interval is not None else None),
-        maximum_attempts=policy.maximum_attempts,
-        non_retryable_error_types=list(policy.non_retryable_error_types) or None,
-    )
-
-
-class TemporalWorkflowContext:
-    """``ctx`` for a durasim workflow running on real Temporal: same API, the SDK underneath.
-
-    Each method is the SDK call Temporal's own documentation would use, so the history it
-    produces is the one a hand-written ``temporalio`` workflow would have produced:
-    ``activity`` -> ``workflow.execute_activity`` (a failure comes back as durasim's
-    :class:`~durasim.ActivityError`, so saga code catches it unchanged), ``sleep`` ->
-    ``workflow.sleep`` (a durable timer), ``wait_signal`` -> a buffer filled by a dynamic
-    signal handler plus ``workflow.wait_condition``, ``child`` ->
-    ``workflow.execute_child_workflow``, ``continue_as_new``, ``random``/``uuid``/``now``
-    -> the SDK's deterministic versions, ``patched`` -> ``workflow.patched`` and
-    ``logger`` -> ``workflow.logger`` (silent while replaying, like durasim's).
-    """
-
-    def __init__(self, host: _DurasimWorkflow, definition: WorkflowDefinition) -> None:
-        self._host = host
-        self._definition = definition
-        self._child_seq = 0
-        self._t = _sdk().workflow
-        self.logger = self._t.logger
-
-    @property
-    def workflow_id(self) -> str:
-        """This workflow's id."""
-        return str(self._t.info().workflow_id)
-
-    @property
-    def run_id(self) -> str:
-        """This run's id (a new one after continue-as-new)."""
-        return str(self._t.info().run_id)
-
-    @property
-    def is_replaying(self) -> bool:
-        """True while the worker rebuilds the workflow from its history."""
-        return bool(self._t.unsafe.is_replaying())
-
-    def now(self) -> float:
-        """Seconds since this run started, by the workflow task's clock (replays identically).
-
-        durasim's ``ctx.now()`` is the time of the current workflow task relative to the
-        run's start; Temporal's ``workflow.now()`` is the same clock as a wall-clock date.
-        """
-        info = self._t.info()
-        start = getattr(info, "workflow_start_time", None) or info.start_time
-        return float((self._t.now() - start).total_seconds())
-
-    def random(self) -> float:
-        """A float in [0, 1) from the SDK's deterministic, replay-safe generator."""
-        return float(self._t.random().random())
-
-    def uuid(self) -> str:
-        """A uuid4 string from the SDK's deterministic generator."""
-        return str(self._t.uuid4())
-
-    async def activity(
-        self, fn: Any, *args: Any, retry: RetryPolicy | None = None,
-        start_to_close: float | None = None, schedule_to_close: float | None = None,
-    ) -> Any:
-        """Run an activity with ``workflow.execute_activity`` and return its result.
-
-        Raises:
-            ActivityError: it failed for good; ``cause`` is the activity's ApplicationError.
-        """
-        definition = activity_definition(fn)
-        for name, value in (("start_to_close", start_to_close),
-                            ("schedule_to_close", schedule_to_close)):
-            if value is not None and value <= 0:
-                raise ValueError(f"{name} must be > 0 seconds, got {value}")
-        sdk = _sdk()
-        seconds = start_to_close or schedule_to_close or DEFAULT_START_TO_CLOSE
-        try:
-            return await self._t.execute_activity(
-                definition.name, args=list(args),
-                start_to_close_timeout=timedelta(seconds=seconds),
-                schedule_to_close_timeout=(timedelta(seconds=schedule_to_close)
-                                           if schedule_to_close is not None else None),
-                retry_policy=_temporal_retry_policy(retry))
-        except sdk.ActivityError as err:
-            cause = _application_error(err.cause)
-            raise ActivityError(
-                f"activity {definition.name} failed: {cause.message}",
-                activity=definition.name, activity_id=str(err.activity_id), cause=cause,
-                retry_state=_retry_state(err.retry_state)) from err
-
-    async def sleep(self, seconds: float) -> None:
-        """A durable timer (``workflow.sleep``); zero seconds starts no timer, as in durasim."""
-        if seconds < 0:
-            raise ValueError(f"cannot sleep a negative time ({seconds} s)")
-        if seconds == 0:
-            return
-        await self._t.sleep(seconds)
-
-    async def wait_signal(self, name: str) -> list[Any]:
-        """Wait for signal ``name`` (or take one that already arrived); returns its args."""
-        buffered = self._host.signals.setdefault(name, deque())
-        while not buffered:  # two waiters may wake for one signal: only one gets it
-            await self._t.wait_condition(lambda: bool(buffered))
-        return buffered.popleft()
-
-    async def child(self, workflow: Any, *args: Any, id: str | None = None,
-                    parent_close_policy: str = "terminate") -> Any:
-        """Run a child workflow (by its durasim name) and return its result.
-
-        Raises:
-            ChildWorkflowError: the child failed.
-        """
-        definition = workflow_definition(workflow)
-        policy = recorded_policy(parent_close_policy).removeprefix("PARENT_CLOSE_POLICY_")
-        self._child_seq += 1
-        child_id = id or f"{self.workflow_id}-child-{self._child_seq}"  # durasim's default
-        sdk = _sdk()
-        try:
-            return await self._t.execute_child_workflow(
-                definition.name, args=list(args), id=child_id,
-                parent_close_policy=sdk.workflow.ParentClosePolicy[policy])
-        except sdk.ChildWorkflowError as err:
-            cause = _application_error(err.cause)
-            raise ChildWorkflowError(f"child workflow {child_id} failed: {cause.message}",
-                                     workflow_id=child_id, cause=cause) from err
-
-    def continue_as_new(self, *args: Any) -> NoReturn:
-        """End this run; a new run of the same workflow starts with ``args``."""
-        self._t.continue_as_new(args=list(args), workflow=self._definition.name)
-        raise AssertionError("workflow.continue_as_new returned")  # it always raises
-
-    def patched(self, change_id: str) -> bool:
-        """``workflow.patched``: True on new runs (and records a marker), old path on old ones."""
-        return bool(self._t.patched(change_id))
-
-    async def gather(self, *awaitables: Awaitable[Any]) -> list[Any]:
-        """Run activities, timers and children concurrently; results in order."""
-        return list(await asyncio.gather(*awaitables))
-
-
 def _temporal_failure(exc: Exception) -> BaseException:
     """What the SDK must see for an exception that escaped durasim workflow code.
 
@@ -310,7 +140,7 @@ class _DurasimWorkflow:
         converter = sdk.workflow.payload_converter()
         values = [converter.from_payload(raw.payload) for raw in args]
         try:
-            return await definition.fn(TemporalWorkflowContext(self, definition), *values)
+            return await definition.fn(TemporalWorkflowContext(self, definition, sdk), *values)
         except Exception as exc:
             failure = _temporal_failure(exc)
             if failure is exc or failure is exc.__cause__:

@@ -53,7 +53,8 @@ class TemporalRun:
     ``status`` is "completed", "failed" or "running" (it did not finish within the
     timeout; it was then terminated so nothing is left behind, and ``history`` is what it
     had recorded until then). ``histories`` holds every run (continue-as-new), ``history``
-    the last; ``children`` maps each child workflow id to its runs' histories.
+    the last; ``children`` maps each child workflow id to its runs' histories, once the
+    child ended (a child its parent left running too: see ``timeout``).
     """
 
     workflow_id: str
@@ -114,9 +115,29 @@ async def _all_runs(client: Any, workflow_id: str, first_run_id: str | None) -> 
             return runs
 
 
-async def _children(client: Any, histories: Iterable[History],
-                    found: dict[str, list[History]]) -> dict[str, list[History]]:
-    """The histories of every child (and grandchild) started in ``histories``."""
+async def _closed(client: Any, workflow_id: str, seconds: float) -> None:
+    """Wait up to ``seconds`` for ``workflow_id`` to close however it closes; terminate it
+    if it did not (nothing is left running on a shared server)."""
+    sdk = _sdk()
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        await asyncio.wait_for(handle.result(), max(seconds, 0.0))
+    except sdk.WorkflowFailureError:
+        pass  # failed, cancelled or terminated: closed
+    except TimeoutError:
+        with contextlib.suppress(sdk.RPCError):
+            await handle.terminate(reason="durasim: not finished within the run's timeout")
+
+
+async def _children(client: Any, histories: Iterable[History], found: dict[str, list[History]],
+                    deadline: float) -> dict[str, list[History]]:
+    """The histories of every child (and grandchild) started in ``histories``.
+
+    Each child runs to its end first (until the loop's clock reaches ``deadline``): one
+    its parent left behind is ended by its parent close policy, or runs on alone, after
+    the parent closed, and what it then records belongs to the comparison.
+    """
+    loop = asyncio.get_running_loop()
     for history in histories:
         for event in history:
             if event.event_type is not EventType.CHILD_WORKFLOW_EXECUTION_STARTED:
@@ -125,8 +146,9 @@ async def _children(client: Any, histories: Iterable[History],
             child_id = execution.get("workflowId")
             if not child_id or child_id in found:
                 continue
+            await _closed(client, child_id, deadline - loop.time())
             found[child_id] = await _all_runs(client, child_id, execution.get("runId"))
-            await _children(client, found[child_id], found)
+            await _children(client, found[child_id], found, deadline)
     return found
 
 
@@ -170,6 +192,7 @@ async def execute_on_temporal_async(
     definition = workflow_definition(workflow)
     workflow_id = id or definition.name
     sdk = _sdk()
+    deadline = asyncio.get_running_loop().time() + timeout
     client = await _connect(server)
     if activity_task_queues and not is_sdk_workflow(workflow):
         raise ValueError("activity_task_queues= is for Temporal SDK workflows; a durasim "
@@ -208,7 +231,7 @@ async def execute_on_temporal_async(
             with contextlib.suppress(sdk.RPCError):
                 await client.get_workflow_handle(workflow_id).terminate(
                     reason=f"durasim: not finished within {timeout:g} s")
-        children = await _children(client, histories, {})
+        children = await _children(client, histories, {}, deadline)
     if signal_error is not None:
         raise TemporalServerError(f"could not signal {workflow_id!r}: {signal_error}")
     closing = histories[-1].events[-1].attributes if histories[-1].events else {}
@@ -254,7 +277,8 @@ def execute_on_temporal(
         id: the workflow id (default: the workflow's name, as in ``durasim.execute``).
         task_queue: the queue the worker polls; one call at a time per queue.
         timeout: real seconds to wait for the result; then the workflow is terminated and
-            the run reported as "running".
+            the run reported as "running". Children (those the parent left running
+            included) get until the same moment to end, then are terminated.
         max_signal_delay: caps the real delay a simulated signal time maps to.
         activity_task_queues: more task queues to serve the activities on (a Temporal SDK
             workflow that sends them to ``execute_activity(..., task_queue=...)``).

@@ -1,0 +1,142 @@
+"""The handles ``ctx.start_*`` returns when durasim workflow code runs on the Temporal SDK.
+
+In the simulator ``ctx.start_child`` issues its command at the moment it is called and
+returns a future. The SDK's ``workflow.start_child_workflow`` is a coroutine instead: its
+command is issued only when the coroutine first runs. Left to an ``asyncio`` task, that
+would be after whatever the workflow does next (``h = ctx.start_child(...); await
+ctx.activity(...)`` would schedule the activity first), and the two histories would list
+the commands in different orders. :func:`issue_now` runs the coroutine's first step at
+the call, as the simulator does, and leaves the rest to a task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine, Generator
+from typing import Any
+
+from durasim.engine.failures import ApplicationError, ChildWorkflowError, child_workflow_error
+from durasim.engine.history import EventType
+
+__all__ = ["TemporalChildHandle", "child_error", "issue_now", "plain_error"]
+
+#: The SDK's cause of a ChildWorkflowError -> the event durasim's engine resolves it from.
+_CHILD_ENDINGS = {
+    "CancelledError": EventType.CHILD_WORKFLOW_EXECUTION_CANCELED,
+    "TerminatedError": EventType.CHILD_WORKFLOW_EXECUTION_TERMINATED,
+    "TimeoutError": EventType.CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
+}
+
+
+def plain_error(cause: BaseException | None) -> ApplicationError:
+    """A failure the SDK raised -> durasim's ApplicationError, with the same three facts the
+    simulator reads off a failure (message, type, non-retryable)."""
+    if cause is None:
+        return ApplicationError("unknown failure")
+    message = getattr(cause, "message", None) or str(cause)
+    return ApplicationError(str(message), getattr(cause, "type", None),
+                            bool(getattr(cause, "non_retryable", False)))
+
+
+def child_error(err: BaseException, child_id: str) -> ChildWorkflowError:
+    """The SDK's error for a child that did not complete -> what durasim's engine raises.
+
+    A child that was cancelled, terminated or timed out is told as the engine tells it (its
+    ``cause`` a CancelledError, TerminatedError or TimeoutError); a failed one carries the
+    innermost failure (what failed, not who passed it on), as the engine's does; one that
+    could not start (its id already runs) says so.
+    """
+    cause: Any = getattr(err, "cause", None)
+    ending = _CHILD_ENDINGS.get(type(cause).__name__)
+    if ending is not None:
+        return child_workflow_error(ending, {}, child_id)
+    if type(err).__name__ == "WorkflowAlreadyStartedError":  # its id already runs
+        return child_workflow_error(EventType.START_CHILD_WORKFLOW_EXECUTION_FAILED, {},
+                                    child_id)
+    while getattr(cause, "cause", None) is not None:
+        cause = cause.cause
+    failure = plain_error(cause)
+    return ChildWorkflowError(f"child workflow {child_id} failed: {failure.message}",
+                              workflow_id=child_id, cause=failure)
+
+
+class _Rest:
+    """Await the rest of a coroutine whose first step already ran and yielded ``first``."""
+
+    def __init__(self, coro: Coroutine[Any, Any, Any], first: Any) -> None:
+        self._coro = coro
+        self._first = first
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        step = self._first
+        while True:
+            try:
+                value, error = (yield step), None
+            except BaseException as exc:  # a cancellation goes into the coroutine
+                value, error = None, exc
+            try:
+                step = self._coro.throw(error) if error is not None else self._coro.send(value)
+            except StopIteration as stop:
+                return stop.value
+
+
+async def _finish(rest: _Rest) -> Any:
+    return await rest
+
+
+def issue_now(coro: Coroutine[Any, Any, Any]) -> asyncio.Future[Any]:
+    """Run ``coro`` up to its first wait now (the SDK issues its command there) and the rest
+    in a task of the workflow's event loop; the returned future has its outcome."""
+    loop = asyncio.get_running_loop()
+    try:
+        first = coro.send(None)
+    except StopIteration as stop:  # done without waiting
+        done: asyncio.Future[Any] = loop.create_future()
+        done.set_result(stop.value)
+        return done
+    return loop.create_task(_finish(_Rest(coro, first)))
+
+
+class _Started:
+    """``handle.started``: awaits the child's ChildWorkflowExecutionStarted, returns None."""
+
+    def __init__(self, handle: TemporalChildHandle) -> None:
+        self._handle = handle
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        yield from self._handle._sdk_handle().__await__()
+        return None
+
+
+class TemporalChildHandle:
+    """``ctx.start_child``'s handle on real Temporal: what the engine's ChildFuture is.
+
+    ``await handle`` gives the child's result (or raises durasim's ChildWorkflowError);
+    ``await handle.started`` returns once the child runs (ChildWorkflowExecutionStarted),
+    as the SDK's ``start_child_workflow`` does. Cancelling a task that awaits either asks
+    Temporal to cancel the child, as the SDK does.
+    """
+
+    def __init__(self, start: asyncio.Future[Any], child_id: str) -> None:
+        self._start = start
+        self.workflow_id = child_id
+        self.started = _Started(self)
+
+    async def _durasim(self, awaitable: Any) -> Any:
+        """Await ``awaitable``, telling an SDK error as the engine would (a cancellation,
+        a BaseException, passes as it is)."""
+        try:
+            return await awaitable
+        except Exception as err:
+            if type(err).__module__.startswith("temporalio"):
+                raise child_error(err, self.workflow_id) from err
+            raise
+
+    async def _sdk_handle(self) -> Any:
+        return await self._durasim(self._start)
+
+    async def _result(self) -> Any:
+        return await self._durasim(await self._sdk_handle())
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        return self._result().__await__()
