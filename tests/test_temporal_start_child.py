@@ -58,6 +58,17 @@ async def ChildThatFails(ctx: WorkflowContext, amount: int) -> str:
     return "the child completed"
 
 
+@workflow(name="StartChildAndLeave")
+async def LeaveChild(ctx: WorkflowContext, policy: str, seconds: float) -> str:
+    """tests/workflows/recorded.py's LeaveChild, with a 1 s nap before the parent closes:
+    on a busy machine the real child might otherwise not have run its first task yet when
+    its parent's close ends it (a race of the real server the simulator does not have)."""
+    await ctx.start_child(Sleeper, seconds, id=f"{ctx.workflow_id}-child",
+                          parent_close_policy=policy.lower()).started
+    await ctx.sleep(1)
+    return "parent done"
+
+
 _RUNS: dict[str, tuple[TemporalRun, durasim.engine.WorkflowRun]] = {}
 
 
@@ -90,10 +101,10 @@ POLICIES = [  # (policy as the workflow names it, child's seconds, how the child
 def test_each_parent_close_policy_gives_the_same_histories(
         dev_server: TemporalDevServer, policy: str, seconds: float,  # noqa: F811
         child_end: EventType) -> None:
-    """The parent awaits ``start_child(...).started`` and completes; the server then ends
+    """The parent awaits ``start_child(...).started``, naps and completes; the server ends
     (or abandons) the child as its policy says, and so does durasim."""
     name = f"start_child_{policy.lower()}"
-    real, sim = both(dev_server, name, wf.LeaveChild, policy, seconds)
+    real, sim = both(dev_server, name, LeaveChild, policy, seconds)
     assert real.status == sim.status == "completed"
     assert real.result == sim.result == "parent done"
     assert_same_histories(real.histories, sim.histories)
