@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from durasim.engine import deadlock
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
 
@@ -21,6 +23,13 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+# The deadlock watchdog is durasim's one real clock: 2 real seconds per activation, as in
+# Temporal. On a CI machine starved by parallel workers, a replay's activation can take
+# that long without looping, and an unrelated test would fail with [TMPRL1101]. The tests
+# of the watchdog itself set Temporal's 2 s back (tests/adversarial/
+# test_workflow_misbehaviour.py); every other test still stops a real endless loop.
+deadlock.DEADLOCK_SECONDS = 30.0
 
 
 @pytest.fixture

@@ -109,6 +109,11 @@ class _Watched:
         _WATCHDOG.disarm(self._generation)
 
 
-def watched(seconds: float = DEADLOCK_SECONDS) -> _Watched:
-    """Run one activation of workflow code under the watchdog (``with watched(): ...``)."""
-    return _Watched(seconds)
+def watched(seconds: float | None = None) -> _Watched:
+    """Run one activation of workflow code under the watchdog (``with watched(): ...``).
+
+    Without ``seconds``, the limit is :data:`DEADLOCK_SECONDS` as it is when the watch is
+    made (not when this module was imported), so a test suite on a starved machine can
+    lengthen it for tests that are not about deadlocks.
+    """
+    return _Watched(DEADLOCK_SECONDS if seconds is None else seconds)

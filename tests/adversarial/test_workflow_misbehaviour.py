@@ -19,9 +19,16 @@ import pytest
 
 import durasim
 from durasim import activity, workflow
+from durasim.engine import deadlock
 from durasim.engine.deadlock import DeadlockError
 from durasim.engine.limits import MAX_CHILD_DEPTH, MAX_RUNS
 from durasim.errors import WorkflowTaskError
+
+
+@pytest.fixture(autouse=True)
+def temporal_deadlock_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about the watchdog: Temporal's 2 s, not the suite's longer limit."""
+    monkeypatch.setattr(deadlock, "DEADLOCK_SECONDS", 2.0)
 
 
 class Unprintable(Exception):
