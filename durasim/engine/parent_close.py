@@ -68,6 +68,16 @@ def recorded_policy(policy: str) -> str:
     return POLICIES[policy]
 
 
+def may_start(parent: Execution) -> bool:
+    """May the server start a child that ``parent`` asked for? Not once ``parent`` is
+    closed, whatever the child's policy, even ``"abandon"``: a workflow task that asks
+    for a child and closes the run (completes, fails, continues as new) leaves
+    ``StartChildWorkflowExecutionInitiated`` in the parent's history and no child at all
+    (``tests/fixtures/recorded/start_child_and_close_*``: Temporal's transfer task finds
+    the parent closed and drops the start)."""
+    return parent.record.status == "running"
+
+
 def parent_closed(server: Server, parent: Execution) -> None:
     """``parent``'s run just closed: apply each still-running child's policy soon."""
     server.after(TRANSFER_DELAY, partial(_apply_all, server, parent), "parent_close")

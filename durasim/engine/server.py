@@ -304,7 +304,7 @@ class Server:
             self.activities.cancel(ex, a["scheduledEventId"], event.event_id)
         elif t is E.WORKFLOW_EXECUTION_UPDATE_COMPLETED:
             self.requests.written(event)
-        elif t is E.START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+        elif t is E.START_CHILD_WORKFLOW_EXECUTION_INITIATED and parent_close.may_start(ex):
             ex.children[a["workflowId"]] = event.event_id
             self.start_child(ex, event.event_id, a)
 
