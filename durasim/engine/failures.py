@@ -9,9 +9,11 @@ for fixed code, because its history is still good. :func:`fails_workflow` is tha
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from durasim.engine.history import EventType, make_failure
+from durasim.engine.temporal_values import INT64, NAME
 
 
 class ApplicationError(Exception):
@@ -76,10 +78,15 @@ class ChildWorkflowError(Exception):
     :class:`TerminatedError` or :class:`TimeoutError` when it was cancelled, terminated
     or timed out (as the Python SDK's ``ChildWorkflowError.cause``)."""
 
-    def __init__(self, message: str, *, workflow_id: str, cause: ChildCause) -> None:
+    def __init__(self, message: str, *, workflow_id: str, cause: ChildCause,
+                 failure: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.workflow_id = workflow_id
         self.cause = cause
+        self.failure = failure
+        """How a history records this error if the parent lets it escape (built from the
+        child's event, as Temporal's SDK re-encodes the failure it decoded); None for one
+        made elsewhere, which :func:`failure_of` then builds from the cause's type."""
 
 
 ChildCause = ApplicationError | CancelledError | TerminatedError | TimeoutError
@@ -91,6 +98,18 @@ CHILD_ENDINGS: dict[EventType, tuple[str, type[ChildCause], str]] = {
 }
 """A child that ended without failing: the verb, the cause's type and message (the
 Python SDK's words, recorded in ``child_*_parent.json``'s results)."""
+CAUSE_FAILURES: dict[type[BaseException], dict[str, Any]] = {
+    CancelledError: {"message": "", "canceledFailureInfo": {}},
+    TerminatedError: {"message": "Terminated", "terminatedFailureInfo": {}},
+    TimeoutError: {"message": "Timed out",
+                   "timeoutFailureInfo": {"timeoutType": "TIMEOUT_TYPE_START_TO_CLOSE"}},
+}
+"""How a failed parent's history writes the cause of a child that ended without failing
+(``child_{cancelled,terminated,timed_out}_uncaught_parent.json``): no ``message`` at all
+for a cancellation (the SDK says "Cancelled" when it reads one back), and a timeout
+recorded as ``START_TO_CLOSE`` although it was the child's execution timeout."""
+NOT_RETRIED = "RETRY_STATE_NON_RETRYABLE_FAILURE"
+"""The retry state a failed parent records for a child cancelled or terminated."""
 
 
 class ContinueAsNewError(BaseException):
@@ -120,11 +139,22 @@ def failure_of(error: BaseException) -> dict[str, Any]:
         return make_failure(error.message, error.type, non_retryable=error.non_retryable)
     if isinstance(error, ActivityError):
         return make_failure("Activity task failed", cause=failure_of(error.cause))
-    if isinstance(error, ChildWorkflowError):  # Temporal's own wording (recorded)
-        what = ("Child Workflow execution failed" if isinstance(error.cause, ApplicationError)
-                else str(error))  # "Child Workflow execution cancelled" ...
-        return make_failure(what, cause=failure_of(error.cause))
+    if isinstance(error, ChildWorkflowError):
+        if error.failure is not None:
+            return copy.deepcopy(error.failure)
+        return make_failure(_child_message(error), cause=failure_of(error.cause))
+    if type(error) in CAUSE_FAILURES:  # a child's ending, from elsewhere than its event
+        return {**make_failure(safe_text(error)),
+                **{k: v for k, v in CAUSE_FAILURES[type(error)].items() if k != "message"}}
     return make_failure(safe_text(error), type(error).__name__)
+
+
+def _child_message(error: ChildWorkflowError) -> str:
+    """Temporal's own wording (recorded): "Child Workflow execution failed", or
+    "... cancelled" / "terminated" / "timed out", which is already the error's text."""
+    if isinstance(error.cause, ApplicationError):
+        return "Child Workflow execution failed"
+    return str(error)
 
 
 def application_error(failure: dict[str, Any]) -> ApplicationError:
@@ -153,14 +183,39 @@ def child_workflow_error(event_type: EventType, attributes: dict[str, Any], chil
     its history got (failed, could not start, cancelled, terminated, timed out)."""
     if event_type in CHILD_ENDINGS:
         verb, cause_type, text = CHILD_ENDINGS[event_type]
-        return ChildWorkflowError(f"Child Workflow execution {verb}", workflow_id=child_id,
-                                  cause=cause_type(text))  # the SDK's words
-    failure = attributes.get("failure") or {"message": "could not start"}
+        message = f"Child Workflow execution {verb}"
+        cause_failure = {**make_failure(""), **CAUSE_FAILURES[cause_type]}
+        return ChildWorkflowError(message, workflow_id=child_id, cause=cause_type(text),
+                                  failure=_child_failure(message, cause_failure, attributes))
+    if event_type is not EventType.CHILD_WORKFLOW_EXECUTION_FAILED:  # could not start:
+        failure = attributes.get("failure") or make_failure("could not start")
+        cause = application_error(failure)  # durasim's nesting limit (nothing recorded)
+        return ChildWorkflowError(f"child workflow {child_id} failed: {cause.message}",
+                                  workflow_id=child_id, cause=cause)
+    failure = recorded = attributes.get("failure") or make_failure("")
     while isinstance(failure.get("cause"), dict):  # what failed, not who passed it on
         failure = failure["cause"]
     cause = application_error(failure)
-    return ChildWorkflowError(f"child workflow {child_id} failed: {cause.message}",
-                              workflow_id=child_id, cause=cause)
+    return ChildWorkflowError(
+        f"child workflow {child_id} failed: {cause.message}", workflow_id=child_id,
+        cause=cause, failure=_child_failure("Child Workflow execution failed", recorded,
+                                            attributes))
+
+
+def _child_failure(message: str, cause: dict[str, Any], attributes: dict[str, Any]
+                   ) -> dict[str, Any]:
+    """The failure a parent that lets a child's error escape ends with: Temporal's words,
+    the child's own failure (or its ending's) as the cause, and the child named in
+    ``childWorkflowExecutionFailureInfo`` (``child_*_uncaught_parent.json``), written as
+    a loaded history holds it (ids as strings, the type as ``{"name"}``)."""
+    info = {"namespace": attributes.get("namespace", "default"),
+            "workflowExecution": copy.deepcopy(attributes.get("workflowExecution", {})),
+            "workflowType": NAME.encode(attributes.get("workflowType", "")),
+            "initiatedEventId": INT64.encode(attributes.get("initiatedEventId", 0)),
+            "startedEventId": INT64.encode(attributes.get("startedEventId", 0)),
+            "retryState": attributes.get("retryState", NOT_RETRIED)}
+    return {**make_failure(message, cause=copy.deepcopy(cause)),
+            "childWorkflowExecutionFailureInfo": info}
 
 
 def safe_text(error: BaseException) -> str:

@@ -264,7 +264,8 @@ def _decode_failure(value: Any) -> dict[str, Any]:
 def _encode_failure(failure: Any) -> dict[str, Any]:
     if not isinstance(failure, dict):
         raise TypeError(f"a failure must be a dict (see make_failure), got {failure!r}")
-    out: dict[str, Any] = {"message": str(failure.get("message", ""))}
+    message = str(failure.get("message", ""))  # proto3 JSON leaves an empty one out
+    out: dict[str, Any] = {"message": message} if message else {}
     out.update((k, v) for k, v in failure.items() if k not in _FAILURE_KEYS)
     info: dict[str, Any] = {}
     if failure.get("type") is not None:
