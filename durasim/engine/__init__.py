@@ -21,7 +21,15 @@ from durasim.engine.activity import (
     heartbeat,
 )
 from durasim.engine.api import EngineCluster, WorkflowRun, execute
-from durasim.engine.client import Answer, Cancel, Query, Signal, Terminate, Update
+from durasim.engine.client import (
+    Answer,
+    Cancel,
+    Query,
+    RequestRefused,
+    Signal,
+    Terminate,
+    Update,
+)
 from durasim.engine.context import WorkflowContext
 from durasim.engine.definitions import (
     ActivityDefinition,
@@ -63,6 +71,7 @@ __all__ = [
     "Query",
     "ReplayResult",
     "Replayer",
+    "RequestRefused",
     "RetryPolicy",
     "SQLiteStore",
     "Signal",

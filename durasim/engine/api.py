@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from durasim.core import Simulation
-from durasim.engine.client import Answer, Client, Request
+from durasim.engine.client import Answer, Client, Request, RequestRefused
 from durasim.engine.definitions import (
     ActivityDefinition,
     WorkflowDefinition,
@@ -74,6 +74,10 @@ class WorkflowRun:
     unfired: list[Fault] = field(default_factory=list)
     """Crash faults of the plan that never found their moment (a step the code never
     reached, a time after the run ended): reported, never silently dropped."""
+    refused: list[RequestRefused] = field(default_factory=list)
+    """Signals, cancellations and terminations the server refused (no such workflow, or
+    it had closed), as Temporal's client would have raised them: reported, never
+    silently dropped."""
 
     def raise_for_status(self) -> Any:
         """The result, or the error: WorkflowFailed, NondeterminismError, or still running."""
@@ -95,15 +99,17 @@ class WorkflowRun:
 
     def __repr__(self) -> str:
         unfired = f" unfired={self.unfired!r}" if self.unfired else ""
+        refused = f" refused={[str(r) for r in self.refused]!r}" if self.refused else ""
         return (f"<WorkflowRun {self.workflow_id} {self.status} result={self.result!r} "
-                f"events={len(self.history)} runs={len(self.histories)}{unfired}>")
+                f"events={len(self.history)} runs={len(self.histories)}{unfired}{refused}>")
 
     def _repr_html_(self) -> str:
         head = (f"<p><b>{self.workflow_id}</b>: {self.status}"
                 f"{f' → {self.result!r}' if self.status == 'completed' else ''}"
                 f"{f' ({self.error})' if self.error else ''}</p>")
         notes = "".join(f"<p><i>{html.escape(repr(f))} never fired.</i></p>"
-                        for f in self.unfired)
+                        for f in self.unfired) + "".join(
+            f"<p><i>{html.escape(str(r))}</i></p>" for r in self.refused)
         return head + notes + self.history._repr_html_()
 
 
@@ -215,7 +221,8 @@ class EngineCluster:
                            histories, self.sim.trace, self.sim, self.store, error,
                            self.worker.replays, calls, children,
                            answers=list(self.client.answers.values()),
-                           unfired=list[Fault](self.injector.unfired))
+                           unfired=list[Fault](self.injector.unfired),
+                           refused=list(self.client.refused))
 
     def status(self, workflow_id: str
                ) -> tuple[str, Any, dict[str, Any] | None, Exception | None]:

@@ -8,7 +8,8 @@ refused), :class:`Cancel` (please stop: the workflow sees a cancellation at its 
 Cancel and Terminate can name another workflow than the one started, a child. The client
 node retries each request until the server acknowledges it, so a crashed server or a lost
 message delays a request but does not lose it; the server drops the duplicates the
-retries make.
+retries make. A signal, cancellation or termination that finds no running workflow is
+refused, as Temporal's server refuses it: the client keeps a :class:`RequestRefused`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from durasim.errors import DurasimError
 from durasim.network import Message
 from durasim.node import Node
 from durasim.validation import check_seconds
@@ -43,32 +45,45 @@ def _name(what: str, name: Any) -> str:
     return name
 
 
+def _target(what: str, workflow_id: Any) -> str | None:
+    if workflow_id is not None and (not isinstance(workflow_id, str) or not workflow_id):
+        raise ValueError(f"a {what} names a workflow by its id (a string), "
+                         f"got workflow_id={workflow_id!r}")
+    return workflow_id
+
+
 @dataclass(frozen=True)
 class Signal:
     """A signal the client sends to the workflow at virtual time ``at``.
 
     With ``with_start=True`` it is sent with the start request (Temporal's
     signal-with-start): written right after WorkflowExecutionStarted, before the first
-    workflow task, so the workflow's first code already sees it.
+    workflow task, so the workflow's first code already sees it. ``workflow_id`` names
+    another workflow to signal, e.g. a child.
 
     Example:
         >>> Signal("approve", "maria", at=3 * 24 * 3600)  # three days in
-        Signal(name='approve', args=('maria',), at=259200.0, with_start=False)
+        Signal(name='approve', args=('maria',), at=259200.0, with_start=False, workflow_id=None)
     """
 
     name: str
     args: tuple[Any, ...] = ()
     at: float = 0.0
     with_start: bool = False
+    workflow_id: str | None = None
 
-    def __init__(self, name: str, *args: Any, at: float = 0.0, with_start: bool = False
-                 ) -> None:
+    def __init__(self, name: str, *args: Any, at: float = 0.0, with_start: bool = False,
+                 workflow_id: str | None = None) -> None:
         object.__setattr__(self, "name", _name("signal", name))
         object.__setattr__(self, "args", tuple(args))
         object.__setattr__(self, "at", _when("signal", at))
         if with_start and self.at:
             raise ValueError("a signal sent with the start goes at time 0: drop at=")
+        if with_start and workflow_id is not None:
+            raise ValueError("a signal sent with the start goes to the workflow started: "
+                             "drop workflow_id=")
         object.__setattr__(self, "with_start", bool(with_start))
+        object.__setattr__(self, "workflow_id", _target("signal", workflow_id))
 
 
 @dataclass(frozen=True)
@@ -101,13 +116,6 @@ class Update:
         object.__setattr__(self, "name", _name("update", name))
         object.__setattr__(self, "args", tuple(args))
         object.__setattr__(self, "at", _when("update", at))
-
-
-def _target(what: str, workflow_id: Any) -> str | None:
-    if workflow_id is not None and (not isinstance(workflow_id, str) or not workflow_id):
-        raise ValueError(f"a {what} names a workflow by its id (a string), "
-                         f"got workflow_id={workflow_id!r}")
-    return workflow_id
 
 
 @dataclass(frozen=True)
@@ -167,6 +175,30 @@ class Answer:
         return self.error is None
 
 
+class RequestRefused(DurasimError):
+    """The server refused a signal, cancellation or termination: the workflow it names
+    does not exist (yet), or has closed. Temporal's client raises ``RPCError``
+    (``NOT_FOUND``) there; durasim keeps the refusal in ``run.refused``.
+
+    Attributes:
+        request: the refused request.
+        workflow_id: the workflow it named.
+        status, reason: what Temporal's server answers (``"NOT_FOUND"``, and "workflow
+            not found for ID: ..." or "workflow execution already completed").
+    """
+
+    def __init__(self, request: Request, workflow_id: str, status: str, reason: str
+                 ) -> None:
+        self.request, self.workflow_id = request, workflow_id
+        self.status, self.reason = status, reason
+        what = f"Signal {request.name!r}" if isinstance(request, Signal) else _KINDS[
+            type(request)]
+        advice = ("send it before the workflow closes" if "completed" in reason else
+                  "check workflow_id (a child exists once its parent started it)")
+        super().__init__(f"{what} for workflow {workflow_id!r} at {request.at:g} s was "
+                         f"refused ({status}: {reason}): {advice}")
+
+
 @dataclass
 class Client:
     """The client node: starts workflows and sends requests until acknowledged."""
@@ -175,7 +207,10 @@ class Client:
     net: Network
     node: Node
     answers: dict[int, Answer] = field(default_factory=dict)
+    refused: list[RequestRefused] = field(default_factory=list)
+    """Requests the server refused, in the order the refusals came."""
     _acknowledged: set[Any] = field(default_factory=set)
+    _sent: dict[int, tuple[Request, str]] = field(default_factory=dict)
     _seq: int = 0
 
     def __post_init__(self) -> None:
@@ -190,6 +225,11 @@ class Client:
                 if answer is not None:
                     answer.value, answer.error = value, error
                 self._acknowledged.add(("Answer", seq))
+            elif message.kind == "Refused":
+                kind, seq, status, reason = message.payload
+                if (f"{kind}Accepted", seq) not in self._acknowledged:  # not a duplicate
+                    self._acknowledged.add((f"{kind}Accepted", seq))
+                    self.refused.append(RequestRefused(*self._sent[seq], status, reason))
             else:
                 self._acknowledged.add((message.kind, message.payload))
 
@@ -220,7 +260,9 @@ class Client:
         if not self.node.up:
             return
         kind = _KINDS[type(request)]
-        body = {"workflow_id": getattr(request, "workflow_id", None) or workflow_id,
+        target = getattr(request, "workflow_id", None) or workflow_id
+        self._sent[seq] = (request, target)
+        body = {"workflow_id": target,
                 "seq": seq, "request_id": f"client-{seq}",
                 "name": getattr(request, "name", ""), "args": list(getattr(request, "args", ())),
                 "reason": getattr(request, "reason", "")}

@@ -105,6 +105,9 @@ class Execution:
     pending_queries: dict[int, tuple[str, dict[str, Any]]] = field(default_factory=dict)
     changed: dict[int, None] = field(default_factory=dict)
     """(A dict used as an ordered set: the saved changes come in a deterministic order.)"""
+    terminated_by: str | None = None
+    """The client request that terminated the run: saved with the run, so that the
+    client's retry of it (its acknowledgement lost) is not refused as too late."""
 
     @property
     def events(self) -> list[HistoryEvent]:
@@ -148,6 +151,8 @@ class Execution:
         if self.wt_attempt > 1:
             state["wt_attempt"] = self.wt_attempt
             state["wt_attempt_started"] = self.wt_attempt_started
+        if self.terminated_by is not None:
+            state["terminated_by"] = self.terminated_by
         return state
 
     def saved(self) -> None:

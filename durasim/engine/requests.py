@@ -3,7 +3,10 @@ terminations, queries and updates.
 
 Clients retry until acknowledged, so every request may arrive twice; the server drops
 the duplicates by request id, reading the history (a signal or an update already written)
-rather than its memory, which a crash would have emptied. Queries never touch the
+or the run's saved state (the termination that ended it) rather than its memory, which a
+crash would have emptied. A signal, cancellation or termination for a workflow that does
+not run is refused as Temporal refuses it (NOT_FOUND), except a cancellation of a closed
+run, which Temporal accepts. Queries never touch the
 history: the server hands them to the worker, which answers from the workflow's state.
 """
 
@@ -24,6 +27,10 @@ if TYPE_CHECKING:
 
 E = EventType
 CLIENT_IDENTITY = "durasim-client"
+NOT_FOUND = "NOT_FOUND"
+"""The status Temporal's server answers a request for a workflow that does not run."""
+NOT_FOUND_CLOSED = "workflow execution already completed"
+"""Its message when the workflow closed (completed, failed, cancelled, terminated...)."""
 
 
 class ClientRequests:
@@ -44,30 +51,60 @@ class ClientRequests:
         self.server.net.send(self.server.node.name, client, "Answer", (seq, value, error))
 
     def on_signal(self, message: Message) -> None:
-        """Write WorkflowExecutionSignaled (once per request id) and wake the workflow."""
+        """Write WorkflowExecutionSignaled (once per request id) and wake the workflow;
+        refuse a signal for a workflow that does not run (unless it is a retry of one
+        already written)."""
         p = message.payload
         ex = self._execution(p)
-        if ex is not None and not _seen(ex.events, "requestId", p["request_id"]):
+        if ex is None:
+            runs = self.server.store.runs(p["workflow_id"])
+            if not runs or not _seen(runs[-1].events, "requestId", p["request_id"]):
+                self._refuse(message, "Signal", runs)
+                return
+        elif not _seen(ex.events, "requestId", p["request_id"]):
             self.server.wake(ex, [signaled_spec(p["name"], p["args"], p["request_id"])])
         self.server.net.send(self.server.node.name, message.src, "SignalAccepted", p["seq"])
 
     def on_cancel(self, message: Message) -> None:
-        """Write WorkflowExecutionCancelRequested (once) and wake the workflow."""
+        """Write WorkflowExecutionCancelRequested (once) and wake the workflow. A closed
+        workflow's cancellation is accepted and does nothing, as on Temporal; only an
+        id nobody started is refused."""
         p = message.payload
         ex = self._execution(p)
-        if ex is not None and not any(e.event_type is E.WORKFLOW_EXECUTION_CANCEL_REQUESTED
-                                      for e in ex.events):
+        if ex is None:
+            runs = self.server.store.runs(p["workflow_id"])
+            if not runs:
+                self._refuse(message, "Cancel", runs)
+                return
+        elif not any(e.event_type is E.WORKFLOW_EXECUTION_CANCEL_REQUESTED for e in ex.events):
             self.server.wake(ex, [(E.WORKFLOW_EXECUTION_CANCEL_REQUESTED,
                                    {"identity": CLIENT_IDENTITY})])
         self.server.net.send(self.server.node.name, message.src, "CancelAccepted", p["seq"])
 
     def on_terminate(self, message: Message) -> None:
-        """End the run from outside (a duplicate finds it closed and does nothing)."""
+        """End the run from outside; refuse to terminate a workflow that does not run,
+        unless this very request ended it (a retry: its acknowledgement was lost)."""
         p = message.payload
         ex = self._execution(p)
         if ex is not None:
+            ex.terminated_by = p["request_id"]
             terminate(self.server, ex, p["reason"], CLIENT_IDENTITY)
+        else:
+            runs = self.server.store.runs(p["workflow_id"])
+            if not runs or runs[-1].state.get("terminated_by") != p["request_id"]:
+                self._refuse(message, "Terminate", runs)
+                return
         self.server.net.send(self.server.node.name, message.src, "TerminateAccepted", p["seq"])
+
+    def _refuse(self, message: Message, kind: str, runs: Sequence[Any]) -> None:
+        """Tell the client its request found no running workflow, in the words of
+        Temporal's server (``tests/fixtures/recorded/closing.answers``); this answer
+        also acknowledges it."""
+        workflow_id = message.payload["workflow_id"]
+        reason = (NOT_FOUND_CLOSED if runs
+                  else f"workflow not found for ID: {workflow_id}")
+        self.server.net.send(self.server.node.name, message.src, "Refused",
+                             (kind, message.payload["seq"], NOT_FOUND, reason))
 
     def on_query(self, message: Message) -> None:
         """Hand the query to the worker with the history (the last run's, even if closed).
