@@ -73,8 +73,8 @@ def may_start(parent: Execution) -> bool:
     closed, whatever the child's policy, even ``"abandon"``: a workflow task that asks
     for a child and closes the run (completes, fails, continues as new) leaves
     ``StartChildWorkflowExecutionInitiated`` in the parent's history and no child at all
-    (``tests/fixtures/recorded/start_child_and_close_*``: Temporal's transfer task finds
-    the parent closed and drops the start)."""
+    (recorded: ``tests/fixtures/recorded/start_child_and_close_*``; the server still
+    answered NOT_FOUND for the child's id seconds later)."""
     return parent.record.status == "running"
 
 

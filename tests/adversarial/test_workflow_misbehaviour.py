@@ -162,4 +162,11 @@ def test_unbounded_child_recursion_stops_at_the_limit() -> None:
     assert run.status == "failed"
     assert len(run.children) == MAX_CHILD_DEPTH
     assert run.failure is not None
-    assert f"nested more than {MAX_CHILD_DEPTH} deep" in run.failure["cause"]["message"]
+    # each parent's failure holds its child's whole failure as its cause, as Temporal's
+    # does (tests/fixtures/recorded/child_failed_uncaught_parent.json): the root is deepest
+    failure, levels = run.failure, 0
+    while failure.get("cause") is not None:
+        assert failure["message"] == "Child Workflow execution failed"
+        failure, levels = failure["cause"], levels + 1
+    assert levels == MAX_CHILD_DEPTH + 1
+    assert f"nested more than {MAX_CHILD_DEPTH} deep" in failure["message"]
