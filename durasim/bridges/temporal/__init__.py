@@ -9,8 +9,10 @@ compare. The package, one idea per module:
   missing.
 - ``devserver``: :class:`TemporalDevServer`, a throw-away dev server on ``127.0.0.1``,
   always stopped; ``watchdog`` stops it even when its owner is killed outright.
-- ``adapter``: durasim workflows on the real SDK (:func:`durasim_worker`,
-  :class:`TemporalWorkflowContext`).
+- ``adapter``: durasim workflows on the real SDK (:func:`durasim_worker`); its ``ctx``,
+  :class:`TemporalWorkflowContext`, is in ``adapter_context`` (what it cannot do there it
+  refuses with :class:`NotOnTemporalError`), the handles ``ctx.start_*`` returns in
+  ``adapter_handles``.
 - ``runs``: :func:`execute_on_temporal` / :func:`run_on_temporal` run a durasim workflow
   on the server and return what Temporal recorded; :func:`fetch_history` reads any
   workflow's history.
@@ -28,6 +30,7 @@ from durasim.bridges.temporal.adapter import (
     TemporalWorkflowContext,
     durasim_worker,
 )
+from durasim.bridges.temporal.adapter_context import NotOnTemporalError
 from durasim.bridges.temporal.devserver import TemporalDevServer, free_port
 from durasim.bridges.temporal.install import (
     CLI_ENV_VAR,
@@ -52,6 +55,7 @@ __all__ = [
     "DEFAULT_TASK_QUEUE",
     "INSTALL_HINT",
     "MAX_SIGNAL_DELAY",
+    "NotOnTemporalError",
     "WORKER_IDENTITY",
     "TemporalDevServer",
     "TemporalRun",

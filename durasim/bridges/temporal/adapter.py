@@ -17,11 +17,12 @@ import asyncio
 import contextlib
 import functools
 from collections import deque
-from collections.abc import AsyncIterator, Coroutine, Generator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from durasim.bridges.temporal.adapter_context import TemporalWorkflowContext
+from durasim.bridges.temporal.adapter_handles import call_signal_handler
 from durasim.bridges.temporal.install import require_temporalio
 from durasim.engine.activity import CURRENT_ACTIVITY, ActivityInfo, ActivityScope
 from durasim.engine.api import deployment
@@ -83,7 +84,7 @@ def _sdk() -> Any:
         ApplicationError=t_exceptions.ApplicationError,
         ActivityError=t_exceptions.ActivityError,
         ChildWorkflowError=t_exceptions.ChildWorkflowError,
-        FailureError=t_exceptions.FailureError,
+        FailureError=t_exceptions.FailureError, TimeoutError=t_exceptions.TimeoutError,
         Client=Client, WorkflowFailureError=WorkflowFailureError, RetryPolicy=TRetryPolicy,
         RPCError=RPCError, RPCStatusCode=RPCStatusCode, Worker=Worker,
         UnsandboxedWorkflowRunner=UnsandboxedWorkflowRunner,
@@ -126,6 +127,7 @@ class _DurasimWorkflow:
 
     def __init__(self) -> None:
         self.signals: dict[str, deque[list[Any]]] = {}
+        self.signal_handlers: dict[str, Callable[..., Any]] = {}
 
     async def run(self, args: Sequence[Any]) -> Any:
         sdk = _sdk()
@@ -148,10 +150,16 @@ class _DurasimWorkflow:
             raise failure from None
 
     def on_signal(self, name: str, args: Sequence[Any]) -> None:
-        """Every signal lands here and waits, in order, for ``ctx.wait_signal(name)``."""
+        """Every signal lands here: it goes to its ``ctx.signal`` handler, or waits, in
+        order, for ``ctx.wait_signal(name)`` (or a handler registered later), as in the
+        engine's ``Handlers``."""
         converter = _sdk().workflow.payload_converter()
-        self.signals.setdefault(name, deque()).append(
-            [converter.from_payload(raw.payload) for raw in args])
+        values = [converter.from_payload(raw.payload) for raw in args]
+        handler = self.signal_handlers.get(name)
+        if handler is not None:
+            call_signal_handler(handler, values)
+        else:
+            self.signals.setdefault(name, deque()).append(values)
 
 
 # --- the activity side ---------------------------------------------------------------
@@ -165,6 +173,12 @@ class _RealClock:
 
 
 _REAL_CLOCK = _RealClock()
+
+
+def _scope(info: ActivityInfo, clock: _RealClock | None) -> ActivityScope:
+    """The activity's scope on a real worker: ``heartbeat()`` is ``activity.heartbeat``."""
+    return ActivityScope(info, clock, on_heartbeat=lambda details: _sdk().activity.heartbeat(
+        *details))
 
 
 class _AsActivity:
@@ -182,7 +196,7 @@ class _AsActivity:
     def __await__(self) -> Generator[Any, Any, Any]:
         value: Any = None
         error: BaseException | None = None
-        scope = ActivityScope(self._info, _REAL_CLOCK)
+        scope = _scope(self._info, _REAL_CLOCK)
         while True:
             token = CURRENT_ACTIVITY.set(scope)
             try:
@@ -216,11 +230,12 @@ async def _durasim_activity(args: Sequence[Any]) -> Any:
     converter = sdk.activity.payload_converter()
     values = [converter.from_payload(raw.payload) for raw in args]
     info = ActivityInfo(t_info.attempt, t_info.workflow_id or "", t_info.activity_id,
-                        t_info.activity_type, t_info.workflow_run_id or "")
+                        t_info.activity_type, t_info.workflow_run_id or "",
+                        tuple(converter.from_payload(p) for p in t_info.heartbeat_details))
     try:
         if definition.is_async:
             return await _AsActivity(definition.fn(*values), info)
-        token = CURRENT_ACTIVITY.set(ActivityScope(info, None))
+        token = CURRENT_ACTIVITY.set(_scope(info, None))
         try:
             return definition.fn(*values)
         finally:

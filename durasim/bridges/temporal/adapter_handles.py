@@ -12,13 +12,20 @@ the call, as the simulator does, and leaves the rest to a task.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Generator
+import inspect
+from collections.abc import Callable, Coroutine, Generator
 from typing import Any
 
-from durasim.engine.failures import ApplicationError, ChildWorkflowError, child_workflow_error
+from durasim.engine.failures import (
+    ApplicationError,
+    CancelledError,
+    ChildWorkflowError,
+    child_workflow_error,
+)
 from durasim.engine.history import EventType
 
-__all__ = ["TemporalChildHandle", "child_error", "issue_now", "plain_error"]
+__all__ = ["TemporalChildHandle", "TemporalTimer", "call_signal_handler", "child_error",
+           "issue_now", "plain_error"]
 
 #: The SDK's cause of a ChildWorkflowError -> the event durasim's engine resolves it from.
 _CHILD_ENDINGS = {
@@ -34,7 +41,8 @@ def plain_error(cause: BaseException | None) -> ApplicationError:
     if cause is None:
         return ApplicationError("unknown failure")
     message = getattr(cause, "message", None) or str(cause)
-    return ApplicationError(str(message), getattr(cause, "type", None),
+    kind = getattr(cause, "type", None)  # a TimeoutError's is its TimeoutType: no name
+    return ApplicationError(str(message), kind if isinstance(kind, str) else None,
                             bool(getattr(cause, "non_retryable", False)))
 
 
@@ -58,6 +66,13 @@ def child_error(err: BaseException, child_id: str) -> ChildWorkflowError:
     failure = plain_error(cause)
     return ChildWorkflowError(f"child workflow {child_id} failed: {failure.message}",
                               workflow_id=child_id, cause=failure)
+
+
+def call_signal_handler(handler: Callable[..., Any], args: list[Any]) -> None:
+    """Run a ``ctx.signal`` handler; an ``async`` one as a task of the workflow's loop."""
+    result = handler(*args)
+    if inspect.iscoroutine(result):
+        asyncio.get_running_loop().create_task(result)
 
 
 class _Rest:
@@ -140,3 +155,47 @@ class TemporalChildHandle:
 
     def __await__(self) -> Generator[Any, Any, Any]:
         return self._result().__await__()
+
+
+class TemporalTimer:
+    """``ctx.start_timer``'s Timer on real Temporal: ``await`` it, or ``cancel()`` it.
+
+    The SDK's event loop turns ``call_later`` into a StartTimer command at once, and
+    cancelling the handle into CancelTimer, exactly as ``workflow.sleep`` uses them.
+    Awaiting a cancelled timer raises durasim's CancelledError, as in the engine; a task
+    cancelled while it waits cancels the timer too.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        self._fired: asyncio.Future[None] = loop.create_future()
+        self._handle = loop.call_later(seconds, self._fire)
+        self._cancelled = False
+        self._fired.add_done_callback(self._stop_if_abandoned)
+
+    def _fire(self) -> None:
+        if not self._fired.done():
+            self._fired.set_result(None)
+
+    def _stop_if_abandoned(self, future: asyncio.Future[None]) -> None:
+        if future.cancelled():
+            self._handle.cancel()
+
+    @property
+    def fired(self) -> bool:
+        """True once the timer fired (False while pending or after a cancel)."""
+        return self._fired.done() and not self._fired.cancelled()
+
+    def cancel(self) -> None:
+        """Stop the timer before it fires (CancelTimer)."""
+        if not self._fired.done():
+            self._cancelled = True
+            self._fired.cancel()
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        try:
+            yield from self._fired.__await__()
+        except asyncio.CancelledError:
+            if self._cancelled:
+                raise CancelledError("the timer was cancelled") from None
+            raise
