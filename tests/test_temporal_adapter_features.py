@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import durasim
-from durasim import Signal
+from durasim import Signal, workflow
 from durasim.bridges.temporal import (
     NotOnTemporalError,
     TemporalDevServer,
@@ -22,14 +22,26 @@ from durasim.bridges.temporal import (
     execute_on_temporal,
 )
 from durasim.bridges.temporal.adapter import _DurasimWorkflow, _sdk
-from durasim.engine import WorkflowContext
+from durasim.engine import Cancel, CancelledError, Query, Update, WorkflowContext
 from durasim.engine.definitions import workflow_definition
 from durasim.history_compare import compare_histories
 from tests.test_temporal_conformance import assert_same_histories
 from tests.test_temporal_conformance import server as dev_server  # noqa: F401 (a fixture)
 from tests.workflows import features as wf
 
-CASES = [  # (name, workflow, args, execute options, what the adapter needs for it)
+
+@workflow(name="AdapterNoticesCancel")
+async def NoticesCancel(ctx: WorkflowContext) -> list[bool]:
+    """Catch the cancellation and complete, saying what ``is_cancel_requested`` said."""
+    before = ctx.is_cancel_requested
+    try:
+        await ctx.sleep(3600)
+    except CancelledError:
+        return [before, ctx.is_cancel_requested]
+    return [before]
+
+
+CASES = [  # (workflow, args, execute options), named by the features they need
     pytest.param(wf.ApprovalWithDeadline, (60.0,),
                  {"requests": [Signal("approve", "manager", at=1.0)]},
                  id="signal-handler-and-wait-condition"),
@@ -38,6 +50,18 @@ CASES = [  # (name, workflow, args, execute options, what the adapter needs for 
     pytest.param(wf.ActivityTimeouts, (), {}, id="heartbeat-timeout"),
     pytest.param(wf.ConvertWorkflow, (100,), {}, id="local-activity"),
     pytest.param(wf.DeprecatedPatchPayment, (40,), {}, id="deprecate-patch"),
+    pytest.param(wf.InvoiceWorkflow, ("acme",), {"requests": [Query("status", at=0.0)]},
+                 id="query-handler"),
+    pytest.param(wf.ApprovalsWorkflow, (), {"requests": [
+        Signal("approve", "manager", with_start=True), Signal("close", at=1.0)]},
+        id="signal-handlers-and-signal-with-start"),
+    pytest.param(wf.SavingsWorkflow, (100,), {"requests": [
+        Update("deposit", -5, at=1.0), Update("deposit", 100, at=1.5)]},
+        id="update-handler-and-validator"),
+    pytest.param(wf.OrderWorkflow, ("order-42",), {"requests": [Cancel(at=1.0)]},
+                 id="cancellation-caught-to-clean-up"),
+    pytest.param(NoticesCancel, (), {"requests": [Cancel(at=1.0)]},
+                 id="is-cancel-requested"),
 ]
 
 
@@ -50,8 +74,11 @@ def test_the_feature_gives_the_same_history_on_temporal(
     real = execute_on_temporal(workflow, *args, server=dev_server, id=name, timeout=30,
                                **options)
     sim = durasim.execute(workflow, *args, id=name, **options)
-    assert real.status == sim.status == "completed"
+    assert real.status == sim.status
+    assert real.status in ("completed", "canceled")
     assert real.result == sim.result
+    assert [(a.value, a.error) for a in real.answers] == [(a.value, a.error)
+                                                          for a in sim.answers]
     assert_same_histories(real.histories, sim.histories)
     for r, s in zip(real.histories, sim.histories, strict=True):
         cmp = compare_histories(s, r, labels=("durasim", "temporal"))
@@ -69,7 +96,7 @@ def ctx() -> TemporalWorkflowContext:
     return TemporalWorkflowContext(_DurasimWorkflow(), definition, _sdk())
 
 
-REFUSED = {"is_cancel_requested", "set_frames_source"}
+REFUSED = {"set_frames_source"}
 
 
 @pytest.mark.parametrize("name", public_names())

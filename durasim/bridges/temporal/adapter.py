@@ -27,7 +27,12 @@ from durasim.bridges.temporal.install import require_temporalio
 from durasim.engine.activity import CURRENT_ACTIVITY, ActivityInfo, ActivityScope
 from durasim.engine.api import deployment
 from durasim.engine.definitions import ActivityDefinition, WorkflowDefinition
-from durasim.engine.failures import ActivityError, ApplicationError, ChildWorkflowError
+from durasim.engine.failures import (
+    ActivityError,
+    ApplicationError,
+    CancelledError,
+    ChildWorkflowError,
+)
 
 __all__ = ["DEFAULT_TASK_QUEUE", "WORKER_IDENTITY", "TemporalWorkflowContext", "durasim_worker"]
 
@@ -64,7 +69,12 @@ def _sdk() -> Any:
     from temporalio import activity as t_activity
     from temporalio import exceptions as t_exceptions
     from temporalio import workflow as t_workflow
-    from temporalio.client import Client, WorkflowFailureError
+    from temporalio.client import (
+        Client,
+        WorkflowFailureError,
+        WorkflowQueryFailedError,
+        WorkflowUpdateFailedError,
+    )
     from temporalio.common import RawValue
     from temporalio.common import RetryPolicy as TRetryPolicy
     from temporalio.service import RPCError, RPCStatusCode
@@ -86,6 +96,8 @@ def _sdk() -> Any:
         ChildWorkflowError=t_exceptions.ChildWorkflowError,
         FailureError=t_exceptions.FailureError, TimeoutError=t_exceptions.TimeoutError,
         Client=Client, WorkflowFailureError=WorkflowFailureError, RetryPolicy=TRetryPolicy,
+        WorkflowQueryFailedError=WorkflowQueryFailedError,
+        WorkflowUpdateFailedError=WorkflowUpdateFailedError,
         RPCError=RPCError, RPCStatusCode=RPCStatusCode, Worker=Worker,
         UnsandboxedWorkflowRunner=UnsandboxedWorkflowRunner,
         workflow_class=_DurasimWorkflow, activity_fn=activity_fn,
@@ -111,6 +123,8 @@ def _temporal_failure(exc: Exception) -> BaseException:
         return exc.__cause__
     if isinstance(exc, sdk.FailureError) or type(exc).__module__.startswith("temporalio"):
         return exc  # the SDK's own (including its nondeterminism error): its business
+    if isinstance(exc, CancelledError):  # the workflow ends canceled, not failed
+        return sdk.exceptions.CancelledError(str(exc))
     if isinstance(exc, ApplicationError):
         return sdk.ApplicationError(exc.message, type=exc.type, non_retryable=exc.non_retryable)
     if isinstance(exc, ActivityError | ChildWorkflowError):
@@ -128,6 +142,16 @@ class _DurasimWorkflow:
     def __init__(self) -> None:
         self.signals: dict[str, deque[list[Any]]] = {}
         self.signal_handlers: dict[str, Callable[..., Any]] = {}
+        self.main: asyncio.Task[Any] | None = None
+        self._cancel_requested = False
+
+    def cancel_requested(self) -> bool:
+        """Has the SDK been asked to cancel this workflow? It cancels the main task at
+        once (``Task.cancelling()``); remembered, since a caught cancellation may be
+        withdrawn from the task."""
+        if not self._cancel_requested and self.main is not None:
+            self._cancel_requested = self.main.cancelling() > 0
+        return self._cancel_requested
 
     async def run(self, args: Sequence[Any]) -> Any:
         sdk = _sdk()
@@ -141,6 +165,7 @@ class _DurasimWorkflow:
                 type="WorkflowNotRegistered", non_retryable=True)
         converter = sdk.workflow.payload_converter()
         values = [converter.from_payload(raw.payload) for raw in args]
+        self.main = asyncio.current_task()
         try:
             return await definition.fn(TemporalWorkflowContext(self, definition, sdk), *values)
         except Exception as exc:

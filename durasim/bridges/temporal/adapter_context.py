@@ -19,6 +19,7 @@ from durasim.bridges.temporal.adapter_handles import (
     TemporalChildHandle,
     TemporalTimer,
     call_signal_handler,
+    cancel_as_durasim,
     issue_now,
     plain_error,
 )
@@ -121,6 +122,12 @@ class TemporalWorkflowContext:
         return str(self._t.info().run_id)
 
     @property
+    def is_cancel_requested(self) -> bool:
+        """True once the client asked to cancel this workflow (the SDK then cancels the
+        workflow's main task: its pending cancellation is the sign)."""
+        return self._host.cancel_requested()
+
+    @property
     def is_replaying(self) -> bool:
         """True while the worker rebuilds the workflow from its history."""
         return bool(self._t.unsafe.is_replaying())
@@ -167,7 +174,7 @@ class TemporalWorkflowContext:
     async def _activity_result(self, handle: Awaitable[Any], name: str) -> Any:
         """An activity's result; a failure as durasim's ActivityError (saga code catches it)."""
         try:
-            return await handle
+            return await cancel_as_durasim(handle)
         except self._sdk.ActivityError as err:
             cause = plain_error(err.cause)
             timed_out = isinstance(err.cause, self._sdk.TimeoutError)
@@ -212,7 +219,7 @@ class TemporalWorkflowContext:
         seconds = check_seconds("ctx.sleep's seconds", seconds)
         if seconds == 0:
             return
-        await self._t.sleep(seconds)
+        await cancel_as_durasim(self._t.sleep(seconds))
 
     async def wait_condition(self, predicate: Callable[[], bool], *,
                              timeout: float | None = None) -> bool:
@@ -223,7 +230,7 @@ class TemporalWorkflowContext:
         if predicate():  # no timer at all, as in the engine
             return True
         try:
-            await self._t.wait_condition(predicate, timeout=timeout)
+            await cancel_as_durasim(self._t.wait_condition(predicate, timeout=timeout))
         except TimeoutError:  # the SDK's wait_condition timing out
             return False
         return True
@@ -232,7 +239,7 @@ class TemporalWorkflowContext:
         """Wait for signal ``name`` (or take one that already arrived); returns its args."""
         buffered = self._host.signals.setdefault(name, deque())
         while not buffered:  # two waiters may wake for one signal: only one gets it
-            await self._t.wait_condition(lambda: bool(buffered))
+            await cancel_as_durasim(self._t.wait_condition(lambda: bool(buffered)))
         return buffered.popleft()
 
     def signal(self, fn: Callable[..., Any] | None = None, *, name: str | None = None) -> Any:
@@ -312,4 +319,4 @@ class TemporalWorkflowContext:
 
     async def gather(self, *awaitables: Awaitable[Any]) -> list[Any]:
         """Run activities, timers and children concurrently; results in order."""
-        return list(await asyncio.gather(*awaitables))
+        return list(await cancel_as_durasim(asyncio.gather(*awaitables)))

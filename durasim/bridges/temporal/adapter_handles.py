@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any
 
 from durasim.engine.failures import (
@@ -24,8 +24,8 @@ from durasim.engine.failures import (
 )
 from durasim.engine.history import EventType
 
-__all__ = ["TemporalChildHandle", "TemporalTimer", "call_signal_handler", "child_error",
-           "issue_now", "plain_error"]
+__all__ = ["TemporalChildHandle", "TemporalTimer", "call_signal_handler", "cancel_as_durasim",
+           "child_error", "issue_now", "plain_error"]
 
 #: The SDK's cause of a ChildWorkflowError -> the event durasim's engine resolves it from.
 _CHILD_ENDINGS = {
@@ -66,6 +66,16 @@ def child_error(err: BaseException, child_id: str) -> ChildWorkflowError:
     failure = plain_error(cause)
     return ChildWorkflowError(f"child workflow {child_id} failed: {failure.message}",
                               workflow_id=child_id, cause=failure)
+
+
+async def cancel_as_durasim(awaitable: Awaitable[Any]) -> Any:
+    """Await ``awaitable``; asyncio's CancelledError (how the SDK delivers a workflow's
+    cancellation, at whatever it awaits) becomes durasim's, which the engine raises at the
+    await and which durasim workflow code catches to clean up."""
+    try:
+        return await awaitable
+    except asyncio.CancelledError as err:
+        raise CancelledError("the workflow was cancelled") from err
 
 
 def call_signal_handler(handler: Callable[..., Any], args: list[Any]) -> None:
@@ -138,10 +148,10 @@ class TemporalChildHandle:
         self.started = _Started(self)
 
     async def _durasim(self, awaitable: Any) -> Any:
-        """Await ``awaitable``, telling an SDK error as the engine would (a cancellation,
-        a BaseException, passes as it is)."""
+        """Await ``awaitable``, telling an SDK error (and a cancellation) as the engine
+        would."""
         try:
-            return await awaitable
+            return await cancel_as_durasim(awaitable)
         except Exception as err:
             if type(err).__module__.startswith("temporalio"):
                 raise child_error(err, self.workflow_id) from err
@@ -195,7 +205,6 @@ class TemporalTimer:
     def __await__(self) -> Generator[Any, Any, None]:
         try:
             yield from self._fired.__await__()
-        except asyncio.CancelledError:
-            if self._cancelled:
-                raise CancelledError("the timer was cancelled") from None
-            raise
+        except asyncio.CancelledError as err:  # cancel() or the waiting task's cancellation
+            raise CancelledError("the timer was cancelled" if self._cancelled else
+                                 "the workflow was cancelled") from err

@@ -24,8 +24,9 @@ from durasim.bridges.temporal.adapter import (
 )
 from durasim.bridges.temporal.devserver import TemporalDevServer
 from durasim.bridges.temporal.install import TemporalServerError
+from durasim.bridges.temporal.run_requests import answers_for, send_requests, start_signal
 from durasim.bridges.temporal.sdk_deploy import is_sdk_workflow, sdk_worker
-from durasim.engine.client import Signal
+from durasim.engine.client import Answer, Request
 from durasim.engine.definitions import workflow_definition
 from durasim.engine.history import EventType, History
 
@@ -43,18 +44,27 @@ __all__ = [
 CLIENT_IDENTITY = "durasim-bridge-client"
 #: A simulated ``Signal(at=t)`` is sent ``min(t, this)`` real seconds into the run.
 MAX_SIGNAL_DELAY = 2.0
-_FIRST_TASK_POLL = 0.05
+#: How the last run's closing event names the run's end, as ``WorkflowRun.status`` does.
+_CLOSED = {
+    EventType.WORKFLOW_EXECUTION_COMPLETED: "completed",
+    EventType.WORKFLOW_EXECUTION_FAILED: "failed",
+    EventType.WORKFLOW_EXECUTION_TIMED_OUT: "failed",
+    EventType.WORKFLOW_EXECUTION_CANCELED: "canceled",
+    EventType.WORKFLOW_EXECUTION_TERMINATED: "terminated",
+}
 
 
 @dataclass
 class TemporalRun:
     """What happened to one workflow on real Temporal, shaped like a ``WorkflowRun``.
 
-    ``status`` is "completed", "failed" or "running" (it did not finish within the
-    timeout; it was then terminated so nothing is left behind, and ``history`` is what it
-    had recorded until then). ``histories`` holds every run (continue-as-new), ``history``
-    the last; ``children`` maps each child workflow id to its runs' histories, once the
-    child ended (a child its parent left running too: see ``timeout``).
+    ``status`` is "completed", "failed", "canceled", "terminated" (as in a
+    ``WorkflowRun``) or "running" (it did not finish within the timeout; it was then
+    terminated so nothing is left behind, and ``history`` is what it had recorded until
+    then). ``histories`` holds every run (continue-as-new), ``history`` the last;
+    ``children`` maps each child workflow id to its runs' histories, once the child ended
+    (a child its parent left running too: see ``timeout``); ``answers`` holds the answers
+    to the queries and updates sent, in order.
     """
 
     workflow_id: str
@@ -64,6 +74,7 @@ class TemporalRun:
     history: History
     histories: list[History]
     children: dict[str, list[History]] = field(default_factory=dict)
+    answers: list[Answer] = field(default_factory=list)
 
     def __repr__(self) -> str:
         return (f"<TemporalRun {self.workflow_id} {self.status} result={self.result!r} "
@@ -152,37 +163,9 @@ async def _children(client: Any, histories: Iterable[History], found: dict[str, 
     return found
 
 
-async def _first_task_completed(handle: Any) -> bool:
-    async for event in handle.fetch_history_events():
-        if event.HasField("workflow_task_completed_event_attributes"):
-            return True
-    return False
-
-
-async def _send_signals(client: Any, workflow_id: str, signals: Sequence[Signal],
-                        max_delay: float) -> None:
-    """Send ``signals`` in order of ``at``: after the first workflow task completed (so the
-    history shows the workflow parked, as in the simulator), ``min(at, max_delay)`` s in."""
-    sdk = _sdk()
-    handle = client.get_workflow_handle(workflow_id)
-    while not await _first_task_completed(handle):
-        await asyncio.sleep(_FIRST_TASK_POLL)
-    loop = asyncio.get_running_loop()
-    began = loop.time()
-    for signal in sorted(signals, key=lambda s: s.at):
-        delay = min(signal.at, max_delay) - (loop.time() - began)
-        if delay > 0:
-            await asyncio.sleep(delay)
-        try:
-            await handle.signal(signal.name, args=list(signal.args))
-        except sdk.RPCError as exc:  # the workflow already finished: nobody to tell
-            if exc.status != sdk.RPCStatusCode.NOT_FOUND:
-                raise
-
-
 async def execute_on_temporal_async(
     workflow: Any, *args: Any, server: Any, activities: Sequence[Any] = (),
-    workflows: Sequence[Any] = (), requests: Sequence[Signal] = (), id: str | None = None,
+    workflows: Sequence[Any] = (), requests: Sequence[Request] = (), id: str | None = None,
     task_queue: str = DEFAULT_TASK_QUEUE, timeout: float = 60.0,
     max_signal_delay: float = MAX_SIGNAL_DELAY, activity_task_queues: Sequence[str] = (),
 ) -> TemporalRun:
@@ -206,37 +189,42 @@ async def execute_on_temporal_async(
     async with worker:
         handle = await client.start_workflow(definition.name,
                                              args=definition.recorded_input(args),
-                                             id=workflow_id, task_queue=task_queue)
-        sender = (asyncio.ensure_future(_send_signals(client, workflow_id, requests,
-                                                      max_signal_delay))
+                                             id=workflow_id, task_queue=task_queue,
+                                             **start_signal(requests))
+        answers = answers_for(requests)
+        sender = (asyncio.ensure_future(send_requests(sdk, client, workflow_id, requests,
+                                                      answers, max_signal_delay))
                   if requests else None)
-        status, result = "running", None
+        result = None
         try:
             result = await asyncio.wait_for(handle.result(), timeout)
-            status = "completed"
-        except sdk.WorkflowFailureError:
-            status = "failed"
-        except TimeoutError:
+        except (sdk.WorkflowFailureError, TimeoutError):
             pass
-        finally:
-            if sender is not None and not sender.done():
+        finally:  # requests still due go out (a query may ask a closed workflow) until
+            if sender is not None:  # the deadline; then they are given up
+                left = deadline - asyncio.get_running_loop().time()
+                await asyncio.wait([sender], timeout=max(left, 0.0))
                 sender.cancel()
-            if sender is not None:
                 await asyncio.gather(sender, return_exceptions=True)
-        signal_error = (sender.exception() if sender is not None and not sender.cancelled()
+        request_error = (sender.exception() if sender is not None and not sender.cancelled()
                         else None)
         first_run = handle.first_execution_run_id or handle.run_id
         histories = await _all_runs(client, workflow_id, first_run)
+        events = histories[-1].events
+        status = _CLOSED.get(events[-1].event_type, "running") if events else "running"
         if status == "running":  # leave nothing behind on a shared server
             with contextlib.suppress(sdk.RPCError):
                 await client.get_workflow_handle(workflow_id).terminate(
                     reason=f"durasim: not finished within {timeout:g} s")
         children = await _children(client, histories, {}, deadline)
-    if signal_error is not None:
-        raise TemporalServerError(f"could not signal {workflow_id!r}: {signal_error}")
+    if request_error is not None:
+        raise TemporalServerError(f"could not send {workflow_id!r} a request: "
+                                  f"{type(request_error).__name__}: {request_error}"
+                                  ) from request_error
     closing = histories[-1].events[-1].attributes if histories[-1].events else {}
     failure = closing.get("failure") if status == "failed" else None
-    return TemporalRun(workflow_id, status, result, failure, histories[-1], histories, children)
+    return TemporalRun(workflow_id, status, result, failure, histories[-1], histories, children,
+                       answers)
 
 
 def _run_sync(coro: Coroutine[Any, Any, Any]) -> Any:
@@ -255,7 +243,7 @@ def _run_sync(coro: Coroutine[Any, Any, Any]) -> Any:
 
 def execute_on_temporal(
     workflow: Any, *args: Any, server: Any, activities: Sequence[Any] = (),
-    workflows: Sequence[Any] = (), requests: Sequence[Signal] = (), id: str | None = None,
+    workflows: Sequence[Any] = (), requests: Sequence[Request] = (), id: str | None = None,
     task_queue: str = DEFAULT_TASK_QUEUE, timeout: float = 60.0,
     max_signal_delay: float = MAX_SIGNAL_DELAY, activity_task_queues: Sequence[str] = (),
 ) -> TemporalRun:
@@ -272,8 +260,11 @@ def execute_on_temporal(
         server: a running :class:`TemporalDevServer` or a ``"host:port"`` address.
         activities: activity functions (default: every ``@durasim.activity`` defined).
         workflows: more workflows the worker must know (children; default: all defined).
-        requests: ``durasim.Signal(name, *args, at=t)``; sent once the first workflow task
-            completed, ``min(t, max_signal_delay)`` real seconds later.
+        requests: what ``durasim.execute`` takes (``Signal``, ``Query``, ``Update``,
+            ``Cancel``, ``Terminate``), sent in order of ``at`` once the first workflow task
+            completed, ``min(at, max_signal_delay)`` real seconds in (a query or update
+            after the previous one was answered); at most one ``Signal(with_start=True)``,
+            which goes with the start request.
         id: the workflow id (default: the workflow's name, as in ``durasim.execute``).
         task_queue: the queue the worker polls; one call at a time per queue.
         timeout: real seconds to wait for the result; then the workflow is terminated and
@@ -301,7 +292,7 @@ def execute_on_temporal(
 
 def run_on_temporal(
     workflow: Any, *args: Any, server: Any, activities: Sequence[Any] = (),
-    requests: Sequence[Signal] = (), id: str | None = None,
+    requests: Sequence[Request] = (), id: str | None = None,
     task_queue: str = DEFAULT_TASK_QUEUE, timeout: float = 60.0,
 ) -> History:
     """Run a durasim workflow on real Temporal and return its (last run's) real history.
