@@ -48,6 +48,7 @@ CASES = [  # (workflow, args, execute options), named by the features they need
     pytest.param(wf.ApprovalWithDeadline, (2.0,), {}, id="wait-condition-times-out"),
     pytest.param(wf.PaymentReminder, (100,), {}, id="start-activity-start-timer-cancel"),
     pytest.param(wf.ActivityTimeouts, (), {}, id="heartbeat-timeout"),
+    pytest.param(wf.SendFileWorkflow, (8,), {}, id="heartbeats-keep-an-activity-alive"),
     pytest.param(wf.ConvertWorkflow, (100,), {}, id="local-activity"),
     pytest.param(wf.DeprecatedPatchPayment, (40,), {}, id="deprecate-patch"),
     pytest.param(wf.InvoiceWorkflow, ("acme",), {"requests": [Query("status", at=0.0)]},

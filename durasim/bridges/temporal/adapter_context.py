@@ -54,6 +54,8 @@ def _temporal_retry_policy(sdk: SimpleNamespace, policy: RetryPolicy | None) -> 
     """durasim's RetryPolicy -> the SDK's; None keeps the server's default (the same one)."""
     if policy is None:
         return None
+    if not isinstance(policy, RetryPolicy):
+        raise TypeError(f"retry must be a durasim.RetryPolicy, got {policy!r}")
     return sdk.RetryPolicy(
         initial_interval=timedelta(seconds=policy.initial_interval),
         backoff_coefficient=policy.backoff_coefficient,
@@ -84,14 +86,17 @@ def _handler_name(kind: str, handler: Any, name: str | None) -> str:
 class TemporalWorkflowContext:
     """``ctx`` for a durasim workflow running on real Temporal: same API, the SDK underneath.
 
-    ``activity`` -> ``workflow.execute_activity`` (a failure comes back as durasim's
-    :class:`~durasim.ActivityError`, so saga code catches it unchanged), ``sleep`` ->
-    ``workflow.sleep`` (a durable timer), ``wait_signal`` -> a buffer filled by a dynamic
-    signal handler plus ``workflow.wait_condition``, ``start_child``/``child`` ->
-    ``workflow.start_child_workflow`` (with its ``ParentClosePolicy``),
-    ``continue_as_new``, ``random``/``uuid``/``now`` -> the SDK's deterministic versions,
-    ``patched`` -> ``workflow.patched`` and ``logger`` -> ``workflow.logger`` (silent while
-    replaying, like durasim's).
+    ``start_activity``/``activity`` -> ``workflow.start_activity`` (a failure comes back
+    as durasim's :class:`~durasim.ActivityError`, so saga code catches it unchanged),
+    ``local_activity`` -> ``workflow.start_local_activity``, ``start_timer``/``sleep`` -> the
+    SDK loop's ``call_later`` / ``workflow.sleep`` (durable timers), ``wait_condition``,
+    ``signal``/``wait_signal`` -> a dynamic signal handler that feeds handlers or a buffer,
+    ``query``/``update`` -> ``workflow.set_query_handler``/``set_update_handler``,
+    ``start_child``/``child`` -> ``workflow.start_child_workflow`` (with its
+    ``ParentClosePolicy``), ``continue_as_new``, ``patched``/``deprecate_patch``,
+    ``random``/``uuid``/``now`` -> the SDK's deterministic versions and ``logger`` ->
+    ``workflow.logger`` (silent while replaying, like durasim's). A cancellation reaches
+    the code as durasim's CancelledError, as in the engine.
     """
 
     def __getattr__(self, name: str) -> NoReturn:
@@ -200,8 +205,8 @@ class TemporalWorkflowContext:
 
     async def local_activity(self, fn: Any, *args: Any, retry: RetryPolicy | None = None,
                              start_to_close: float | None = None) -> Any:
-        """``workflow.execute_local_activity``: run inside the workflow task, recorded as
-        a marker (no activity events), as in the engine."""
+        """Run a short activity inside the workflow task (``workflow.start_local_activity``),
+        recorded as a marker (no activity events), as in the engine."""
         definition = activity_definition(fn)
         if start_to_close is not None:
             check_seconds("start_to_close", start_to_close, positive=True)
@@ -258,10 +263,11 @@ class TemporalWorkflowContext:
     def query(self, fn: Callable[..., Any] | None = None, *, name: str | None = None) -> Any:
         """Register a query handler (``@ctx.query``): ``workflow.set_query_handler``."""
         def add(handler: Callable[..., Any]) -> Callable[..., Any]:
+            key = _handler_name("query", handler, name)
             if inspect.iscoroutinefunction(handler):
-                raise HandlerError(f"query handler {handler.__name__!r} must be a plain "
-                                   "function (def, not async def): a query only reads state")
-            self._t.set_query_handler(_handler_name("query", handler, name), handler)
+                raise HandlerError(f"query handler {key!r} must be a plain function (def, "
+                                   "not async def): a query only reads state")
+            self._t.set_query_handler(key, handler)
             return handler
 
         return add(fn) if fn is not None else add
