@@ -23,11 +23,13 @@ from durasim.bridges.temporal import (
 )
 from durasim.bridges.temporal.adapter import _DurasimWorkflow, _sdk
 from durasim.engine import Cancel, CancelledError, Query, Update, WorkflowContext
+from durasim.engine.client import Request
 from durasim.engine.definitions import workflow_definition
 from durasim.history_compare import compare_histories
 from tests.test_temporal_conformance import assert_same_histories
 from tests.test_temporal_conformance import server as dev_server  # noqa: F401 (a fixture)
 from tests.workflows import features as wf
+from tests.workflows import recorded
 
 
 @workflow(name="AdapterNoticesCancel")
@@ -84,6 +86,26 @@ def test_the_feature_gives_the_same_history_on_temporal(
     for r, s in zip(real.histories, sim.histories, strict=True):
         cmp = compare_histories(s, r, labels=("durasim", "temporal"))
         assert cmp.same, f"\n{cmp}"
+
+
+@pytest.mark.temporal
+def test_requests_are_refused_for_the_reasons_the_simulator_gives(
+        dev_server: TemporalDevServer) -> None:  # noqa: F811
+    """A signal after the workflow completed and a cancel for an id nobody started: the
+    real server refuses both (NOT_FOUND), as ``run.refused`` says the simulator does."""
+    requests: list[Request] = [Signal("approve", "late", at=2.0),
+                               Cancel(at=2.0, workflow_id="nobody")]
+    every = [recorded.withdraw, recorded.deposit, recorded.notify]
+    real = execute_on_temporal(recorded.Transfer, 100, server=dev_server, id="adapter_refused",
+                               activities=every, requests=requests, timeout=30)
+    sim = durasim.execute(recorded.Transfer, 100, id="adapter_refused", activities=every,
+                          requests=requests)
+    assert real.status == sim.status == "completed"
+    facts = [[(r.request, r.workflow_id, r.status, r.reason) for r in run.refused]
+             for run in (real, sim)]
+    assert facts[0] == facts[1]
+    assert [r.reason for r in real.refused] == [
+        "workflow execution already completed", "workflow not found for ID: nobody"]
 
 
 def public_names() -> list[str]:

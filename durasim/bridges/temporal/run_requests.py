@@ -15,7 +15,16 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from durasim.engine.client import Answer, Cancel, Query, Request, Signal, Terminate, Update
+from durasim.engine.client import (
+    Answer,
+    Cancel,
+    Query,
+    Request,
+    RequestRefused,
+    Signal,
+    Terminate,
+    Update,
+)
 
 __all__ = ["answers_for", "send_requests", "start_signal"]
 
@@ -62,9 +71,12 @@ def _reason(error: BaseException) -> str:
 
 
 async def send_requests(sdk: Any, client: Any, workflow_id: str, requests: Sequence[Request],
-                        answers: list[Answer], max_delay: float) -> None:
+                        answers: list[Answer], refused: list[RequestRefused],
+                        max_delay: float) -> None:
     """Send ``requests`` (but the signal-with-start) and fill ``answers`` (those of
-    :func:`answers_for`) as queries and updates are answered."""
+    :func:`answers_for`) as queries and updates are answered; a signal, cancellation or
+    termination the server refuses (``NOT_FOUND``) goes to ``refused``, as in a
+    ``WorkflowRun``."""
     handle = client.get_workflow_handle(workflow_id)
     while not await _first_task_completed(handle):
         await asyncio.sleep(_FIRST_TASK_POLL)
@@ -75,8 +87,8 @@ async def send_requests(sdk: Any, client: Any, workflow_id: str, requests: Seque
         delay = min(request.at, max_delay) - (loop.time() - began)
         if delay > 0:
             await asyncio.sleep(delay)
-        target = client.get_workflow_handle(getattr(request, "workflow_id", None)
-                                            or workflow_id)
+        target_id = getattr(request, "workflow_id", None) or workflow_id
+        target = client.get_workflow_handle(target_id)
         try:
             if isinstance(request, Signal):
                 await target.signal(request.name, args=list(request.args))
@@ -91,6 +103,7 @@ async def send_requests(sdk: Any, client: Any, workflow_id: str, requests: Seque
                     answer.value = await send(request.name, args=list(request.args))
                 except (sdk.WorkflowQueryFailedError, sdk.WorkflowUpdateFailedError) as exc:
                     answer.error = _reason(exc)
-        except sdk.RPCError as exc:  # the workflow already finished: nobody to tell
+        except sdk.RPCError as exc:  # no such workflow, or it closed: nobody to tell
             if exc.status != sdk.RPCStatusCode.NOT_FOUND:
                 raise
+            refused.append(RequestRefused(request, target_id, "NOT_FOUND", exc.message))

@@ -26,7 +26,7 @@ from durasim.bridges.temporal.devserver import TemporalDevServer
 from durasim.bridges.temporal.install import TemporalServerError
 from durasim.bridges.temporal.run_requests import answers_for, send_requests, start_signal
 from durasim.bridges.temporal.sdk_deploy import is_sdk_workflow, sdk_worker
-from durasim.engine.client import Answer, Request
+from durasim.engine.client import Answer, Request, RequestRefused
 from durasim.engine.definitions import workflow_definition
 from durasim.engine.history import EventType, History
 
@@ -64,7 +64,8 @@ class TemporalRun:
     then). ``histories`` holds every run (continue-as-new), ``history`` the last;
     ``children`` maps each child workflow id to its runs' histories, once the child ended
     (a child its parent left running too: see ``timeout``); ``answers`` holds the answers
-    to the queries and updates sent, in order.
+    to the queries and updates sent, in order, and ``refused`` the signals, cancellations
+    and terminations the server refused (``NOT_FOUND``).
     """
 
     workflow_id: str
@@ -75,6 +76,7 @@ class TemporalRun:
     histories: list[History]
     children: dict[str, list[History]] = field(default_factory=dict)
     answers: list[Answer] = field(default_factory=list)
+    refused: list[RequestRefused] = field(default_factory=list)
 
     def __repr__(self) -> str:
         return (f"<TemporalRun {self.workflow_id} {self.status} result={self.result!r} "
@@ -192,8 +194,9 @@ async def execute_on_temporal_async(
                                              id=workflow_id, task_queue=task_queue,
                                              **start_signal(requests))
         answers = answers_for(requests)
+        refused: list[RequestRefused] = []
         sender = (asyncio.ensure_future(send_requests(sdk, client, workflow_id, requests,
-                                                      answers, max_signal_delay))
+                                                      answers, refused, max_signal_delay))
                   if requests else None)
         result = None
         try:
@@ -224,7 +227,7 @@ async def execute_on_temporal_async(
     closing = histories[-1].events[-1].attributes if histories[-1].events else {}
     failure = closing.get("failure") if status == "failed" else None
     return TemporalRun(workflow_id, status, result, failure, histories[-1], histories, children,
-                       answers)
+                       answers, refused)
 
 
 def _run_sync(coro: Coroutine[Any, Any, Any]) -> Any:
