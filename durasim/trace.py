@@ -66,6 +66,15 @@ class Trace:
     def __len__(self) -> int:
         return len(self._raw)
 
+    def settle(self) -> None:
+        """Replace the callbacks kernel steps carry by their node names (what reading
+        them gives anyway): the run is over, and those callbacks reach its whole world,
+        which a trace kept for its pictures would otherwise keep alive."""
+        raw = self._raw
+        for index, (time, owner, kind, fields) in enumerate(raw):
+            if owner is not None and owner.__class__ is not str:
+                raw[index] = (time, _node_name(owner), kind, fields)
+
     def __iter__(self) -> Iterator[TraceEvent]:
         for time, owner, kind, fields in self._raw:
             yield TraceEvent(time, _node_name(owner), kind, fields if fields is not None else {})

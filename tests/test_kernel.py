@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import types
 import warnings
 
 import pytest
@@ -226,3 +227,37 @@ def test_a_closed_simulation_whose_processes_never_started_warns_about_nothing()
         del sim, node
         gc.collect()
     assert [str(w.message) for w in caught if "never awaited" in str(w.message)] == []
+
+
+def _reachable(root: object) -> set[int]:
+    """Ids of the objects reachable from ``root`` (not through classes, modules or code)."""
+    seen, todo = {id(root)}, [root]
+    while todo:
+        for found in gc.get_referents(todo.pop()):
+            if id(found) in seen or isinstance(found, type | types.ModuleType | types.CodeType
+                                                              | types.FunctionType):
+                continue
+            seen.add(id(found))
+            todo.append(found)
+    return seen
+
+
+def test_a_closed_simulations_trace_reads_the_same_and_keeps_nothing_of_the_model() -> None:
+    # A Run keeps its trace; if the trace kept the callbacks it woke, it would keep the
+    # whole model alive with it, and the collector would walk it pass after pass.
+    sim = Simulation(seed=3)
+    node = Node(sim, "worker")
+
+    async def work(clock: Simulation) -> None:
+        await clock.timeout(1.0)
+        clock.record("worker", "done")
+
+    node.spawn(work(sim), "work")
+    sim.run()
+    trace = sim.trace
+    events, digest, as_json = trace.events, trace.digest(), trace.to_json()
+    assert "worker" in [e.node for e in events if not e.fields]  # a kernel step, named
+    assert id(sim) in _reachable(trace)
+    sim.close()
+    assert (trace.events, trace.digest(), trace.to_json()) == (events, digest, as_json)
+    assert id(sim) not in _reachable(trace)

@@ -376,7 +376,8 @@ class Architecture(ABC):
         plan = as_plan(faults)
         check_seed(seed)
         opts = self.check_options(options)
-        return self.simulate(scenario, plan, seed, opts)
+        with collector_paused():  # until the world is garbage: see Simulation.close
+            return self.simulate(scenario, plan, seed, opts)
 
     def baseline(self, scenario: Scenario, seed: int, options: dict[str, Any]) -> Run:
         """The same run without faults (what "same outcome" compares with); cached."""
@@ -385,7 +386,8 @@ class Architecture(ABC):
         if cached is not None:
             _BASELINES.move_to_end(key)
             return cached
-        run = self.simulate(scenario, FaultPlan(), seed, options)
+        with collector_paused():
+            run = self.simulate(scenario, FaultPlan(), seed, options)
         _BASELINES[key] = run
         if len(_BASELINES) > _BASELINE_LIMIT:
             _BASELINES.popitem(last=False)
