@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from hypothesis import strategies as st
 
@@ -22,6 +22,7 @@ from durasim.faults import (
     DropMessage,
     DuplicateMessage,
     FaultPlan,
+    When,
 )
 from durasim.scenarios import get_scenario
 from durasim.strategies.workflows import crash_points
@@ -155,21 +156,23 @@ def _plan_parts(steps: tuple[int | str, ...], nodes: tuple[str, ...], max_crashe
                 restarts: tuple[float, ...]) -> st.SearchStrategy[tuple[Any, Any]]:
     """The plan strategy for one set of arguments, built once: building strategies is far
     slower than drawing from them, and properties draw thousands of plans."""
-    restart = st.sampled_from(restarts)
-    crash: st.SearchStrategy[Crash] = st.builds(
-        Crash, node=st.sampled_from((None, *nodes)), at_step=st.sampled_from(steps),
-        when=st.sampled_from(whens), restart_after=restart)
+    # Each fault is one choice among all of them, listed simplest first (the executing
+    # node, the first step, before the effect, the shortest restart): hypothesis draws
+    # and shrinks one index instead of four, and the faults are built once, not per plan.
+    crash: st.SearchStrategy[Crash] = st.sampled_from([
+        Crash(node=node, at_step=step, when=cast(When, when), restart_after=restart)
+        for node in (None, *nodes) for step in steps for when in whens
+        for restart in restarts])
     if max_events:
         engine = (*ENGINE_NODES, *(n for n in nodes if n == ACTIVITY_WORKER))
         crash = crash | st.builds(Crash, node=st.sampled_from(engine),
                                   after_events=st.integers(1, max_events),
-                                  restart_after=restart)
+                                  restart_after=st.sampled_from(restarts))
     crashes = st.lists(crash, max_size=max_crashes, unique=True)
     if not max_messages:
         return st.tuples(crashes, st.just(()))
-    message = st.builds(lambda cls, step, nth: cls(step=step, nth=nth),
-                        st.sampled_from(_MESSAGE_FAULTS), st.sampled_from(steps),
-                        st.integers(1, 2))
+    message = st.sampled_from([cls(step=step, nth=nth) for cls in _MESSAGE_FAULTS
+                               for step in steps for nth in (1, 2)])
     return st.tuples(crashes, st.lists(message, max_size=max_messages, unique=True))
 
 
