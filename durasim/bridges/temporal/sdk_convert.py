@@ -124,6 +124,9 @@ def to_durasim_error(error: BaseException) -> BaseException:
                              cause=_durasim_cause(error.cause),
                              retry_state=_retry_state_name(error.retry_state))
     if isinstance(error, temporalio.exceptions.ChildWorkflowError):
+        original = getattr(error, _FROM_DURASIM, None)
+        if isinstance(original, ChildWorkflowError):  # the error durasim gave the code
+            return original
         cause = error.cause
         ending = _CHILD_ENDINGS.get(type(cause)) if cause is not None else None
         if cause is not None and ending is not None:  # cancelled, terminated, timed out
@@ -173,21 +176,38 @@ def sdk_error(error: BaseException, *, scheduled_event_id: int = 0,
         activity_error.__cause__ = _sdk_cause(error.cause)
         return activity_error
     if isinstance(error, ChildWorkflowError):
-        failed = isinstance(error.cause, ApplicationError)
-        child_error = temporalio.exceptions.ChildWorkflowError(
-            "Child Workflow execution failed" if failed else str(error), namespace=namespace,
-            workflow_id=error.workflow_id, run_id="", workflow_type=workflow_type,
-            initiated_event_id=scheduled_event_id, started_event_id=0,
-            retry_state=temporalio.exceptions.RetryState.TIMEOUT
-            if isinstance(error.cause, ChildTimeoutError)
-            else temporalio.exceptions.RetryState.NON_RETRYABLE_FAILURE)
-        child_error.__cause__ = _sdk_child_cause(error.cause)
-        return child_error
+        return _sdk_child_error(error, scheduled_event_id, namespace, workflow_type)
     if isinstance(error, CancelledError):
         return temporalio.exceptions.CancelledError(safe_text(error))
     if isinstance(error, ApplicationError):
         return _sdk_cause(error)
     return error
+
+
+_FROM_DURASIM = "_durasim_error"
+"""The attribute of an SDK ChildWorkflowError that holds the durasim error it was made from:
+if the code lets it escape, the parent fails with that error's failure, as recorded."""
+
+
+def _sdk_child_error(error: ChildWorkflowError, initiated_event_id: int, namespace: str,
+                     workflow_type: str) -> temporalio.exceptions.ChildWorkflowError:
+    """The SDK's ChildWorkflowError, its fields read from the child's event as the SDK
+    reads them (run id, started event, retry state: ``child_*_uncaught_parent.json``)."""
+    info = (error.failure or {}).get("childWorkflowExecutionFailureInfo", {})
+    failed = isinstance(error.cause, ApplicationError)
+    default_state = ("RETRY_STATE_TIMEOUT" if isinstance(error.cause, ChildTimeoutError)
+                     else "RETRY_STATE_NON_RETRYABLE_FAILURE")
+    child_error = temporalio.exceptions.ChildWorkflowError(
+        "Child Workflow execution failed" if failed else str(error),
+        namespace=info.get("namespace", namespace), workflow_id=error.workflow_id,
+        run_id=info.get("workflowExecution", {}).get("runId", ""),
+        workflow_type=info.get("workflowType", {}).get("name", workflow_type),
+        initiated_event_id=int(info.get("initiatedEventId", initiated_event_id)),
+        started_event_id=int(info.get("startedEventId", 0)),
+        retry_state=_retry_state(info.get("retryState", default_state)))
+    child_error.__cause__ = _sdk_child_cause(error.cause)
+    setattr(child_error, _FROM_DURASIM, error)
+    return child_error
 
 
 def _sdk_cause(cause: ApplicationError) -> temporalio.exceptions.ApplicationError:
