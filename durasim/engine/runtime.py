@@ -421,7 +421,7 @@ class WorkflowInstance:
             self._resolve_command(a["scheduledEventId"], error=CancelledError(
                 "the activity was cancelled"))
         elif t in (E.CHILD_WORKFLOW_EXECUTION_STARTED, E.CHILD_WORKFLOW_EXECUTION_COMPLETED):
-            self._resolve_command(a["initiatedEventId"], value=a.get(  # ChildFuture: its
+            self._resolve_command(a["initiatedEventId"], value=a.get(  # ChildFuture: its run,
                 "workflowExecution" if t is E.CHILD_WORKFLOW_EXECUTION_STARTED else "result"))
         elif t in _RESOLVING:  # a child that failed, could not start, or ended otherwise
             issued = self._by_event.get(a["initiatedEventId"])
