@@ -87,11 +87,34 @@ class WorkflowTaskError(DurasimError):
     """
 
     def __init__(self, workflow_id: str, cause: BaseException) -> None:
-        try:
-            text = str(cause)
-        except Exception:
-            text = ""
         super().__init__(f"workflow {workflow_id!r} is waiting for fixed code: its workflow "
-                         f"task failed with {type(cause).__name__}: {text or '(no message)'}")
+                         f"task failed with {_describe(cause)}")
         self.workflow_id = workflow_id
         self.cause = cause
+
+
+class ReplayTaskError(WorkflowTaskError):
+    """Replaying a history, the workflow code raised a bug and failed a workflow task.
+
+    Temporal's Replayer raises such a failure too (its ``replay_failure``): code that
+    cannot replay a history cannot take over the workflow it records, whether it issues
+    other commands (:class:`NondeterminismError`) or raises. ``event_id`` is the
+    WorkflowTaskStarted of the task it failed.
+    """
+
+    def __init__(self, workflow_id: str, cause: BaseException, event_id: int) -> None:
+        super().__init__(workflow_id, cause)
+        DurasimError.__init__(
+            self, f"replaying workflow {workflow_id!r}, the code raised {_describe(cause)} "
+            f"in the workflow task started at event {event_id}, so it cannot take over this "
+            "workflow (Temporal's Replayer fails too): fix the code and replay again")
+        self.event_id = event_id
+
+
+def _describe(error: BaseException) -> str:
+    """``Type: message``, even when the message is empty or ``str()`` itself raises."""
+    try:
+        text = str(error)
+    except Exception:
+        text = ""
+    return f"{type(error).__name__}: {text or '(no message)'}"

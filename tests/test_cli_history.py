@@ -199,6 +199,17 @@ def test_replay_of_changed_code_exits_1_with_the_tmprl1100_line(
                     "issued ScheduleActivityTask(credit, ['bob', 25])")
 
 
+def test_replay_of_code_that_raises_exits_1_with_one_line() -> None:
+    """A real recording, replayed with the code whose bug it recorded: not "replay ok"."""
+    done = durasim_cli("replay", RECORDED / "workflow_bug_first_task.json", "--workflow",
+                       "tests.test_workflow_task_failures:TypoTransferBuggy")
+    assert done.returncode == 1
+    assert done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("durasim: replay failed: replaying workflow ")
+    assert "NameError: name 'amounnt' is not defined" in line
+
+
 def test_replay_of_the_wrong_workflow_exits_1(temporal_fixtures: Path) -> None:
     done = durasim_cli("replay", temporal_fixtures / "money_transfer.json",
                        "--workflow", "tests.workflows.recorded:DelayedTransfer")

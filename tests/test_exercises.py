@@ -289,6 +289,39 @@ def test_reading_the_wall_clock_is_non_deterministic_and_the_call_is_named() -> 
     assert "time.time(), which reads the wall clock (use ctx.now())" in feedback.fixes[0]
 
 
+ORDERS_SEEN: set[str] = set()
+
+
+@durasim.workflow
+async def RemembersOrdersInAGlobal(ctx: Any, order: dict[str, Any]) -> str:
+    if order["id"] in ORDERS_SEEN:  # only a replay looks at the same order again
+        raise RuntimeError(f"order {order['id']} was already handled")
+    ORDERS_SEEN.add(order["id"])
+    await ctx.activity(reserve_stock, order)
+    try:
+        await ctx.activity(charge_card, order)
+    except durasim.ActivityError:
+        await ctx.activity(release_stock, order)
+        return "declined"
+    try:
+        await ctx.activity(ship_order, order)
+    except durasim.ActivityError:
+        await ctx.activity(refund_card, order)
+        await ctx.activity(release_stock, order)
+        return "cancelled"
+    return "shipped"
+
+
+def test_code_that_raises_only_when_replayed_is_caught_by_the_replay() -> None:
+    """Every crash-free run is right; replaying its history raises (the replay used to
+    pass in silence: the Replayer returned an unfinished result)."""
+    ORDERS_SEEN.clear()
+    feedback = exercises.check_workflow(RemembersOrdersInAGlobal, crashes=False)
+    assert feedback.kinds and set(feedback.kinds) == {"replay"}, feedback.kinds
+    assert "RuntimeError" in feedback.problems[0].sentence
+    assert "already handled" in feedback.problems[0].sentence
+
+
 def test_a_wrong_amount_is_caught_by_the_end_state() -> None:
     feedback = exercises.check_workflow(ChargesDouble)
     assert "wrong_result" in feedback.kinds

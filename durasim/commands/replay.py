@@ -22,7 +22,7 @@ from typing import Any
 from durasim.engine.definitions import workflow_definition
 from durasim.engine.history import History
 from durasim.engine.replayer import Replayer
-from durasim.errors import DurasimError, NondeterminismError
+from durasim.errors import DurasimError, NondeterminismError, ReplayTaskError
 
 HELP = "replay a Temporal JSON history against a durasim workflow (exit 1 if it diverges)"
 
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     workflow = load_workflow(args.workflow)
     try:
         result = Replayer(workflows=[workflow]).replay(history)
-    except NondeterminismError as exc:
+    except (NondeterminismError, ReplayTaskError) as exc:
         print(f"durasim: replay failed: {exc}", file=sys.stderr)
         return 1
     print(f"replay ok: {len(history)} events, {len(result.commands)} commands matched")

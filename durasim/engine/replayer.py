@@ -3,7 +3,8 @@
 Use it before deploying a change: if the new code would issue different commands for an
 execution already recorded, replaying that execution raises
 :class:`~durasim.errors.NondeterminismError` naming the event, the recorded command and
-the one the code issued.
+the one the code issued; if the code raises a bug on the way,
+:class:`~durasim.errors.ReplayTaskError`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from durasim.engine.definitions import WorkflowDefinition, workflow_definition
 from durasim.engine.history import EventType, History
 from durasim.engine.history_rules import check_events
 from durasim.engine.runtime import WorkflowInstance
-from durasim.errors import HistoryFormatError, NondeterminismError
+from durasim.errors import HistoryFormatError, NondeterminismError, ReplayTaskError
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,9 @@ class Replayer:
             raise ValueError("Replayer needs at least one workflow: Replayer(workflows=[...])")
 
     def replay(self, history: History | str) -> ReplayResult:
-        """Replay one history; raises NondeterminismError at the first mismatch."""
+        """Replay one history; raises NondeterminismError at the first mismatch, and
+        ReplayTaskError if the code fails a workflow task (a bug: nothing matched is
+        evidence that it would run this workflow on)."""
         if not isinstance(history, History):
             history = History.from_temporal_json(history)  # checked as it is read
         else:  # built in memory: nothing checked it yet (issue 17.4: trust nothing)
@@ -80,6 +83,9 @@ class Replayer:
             activation = instance.feed(events)
         if activation.mismatch is not None:
             raise activation.mismatch
+        if activation.task_failure is not None:
+            raise ReplayTaskError(instance.workflow_id, activation.task_failure,
+                                  activation.events[-1].event_id) from activation.task_failure
         leftover = instance.unmatched_replayed()
         if leftover and _closed(history):
             raise NondeterminismError(

@@ -14,7 +14,7 @@ class Problem:
         kind: a stable name tests and notebooks can match ("lost", "duplicate",
             "nondeterminism", "missing_compensation", "wrong_order", "extra_compensation",
             "side_effect_in_workflow", "wrong_result", "not_a_workflow", "bad_option",
-            "workflow_failed").
+            "workflow_failed", "replay").
         case: the run that showed it ("crash at step 5 on bank_b, after the effect").
         sentence: what happened, for a student.
         fix: what to change.

@@ -15,7 +15,7 @@ from durasim.engine import workflow_definition
 from durasim.engine.api import WorkflowRun, execute
 from durasim.engine.history import EventType, History
 from durasim.engine.replayer import Replayer
-from durasim.errors import NondeterminismError
+from durasim.errors import NondeterminismError, ReplayTaskError
 from durasim.exercises.feedback import Feedback, Problem
 from durasim.exercises.shop import (
     MERCHANT,
@@ -301,6 +301,12 @@ def check_workflow(fn: Any, *, crashes: bool = True, seed: int = 0) -> Feedback:
                 "nondeterminism", f"order {order['id']} ({case}), replaying its history",
                 f"replaying the history gave different calls: {exc}.",
                 f"take time, randomness and ids from ctx{hint}"))
+        except ReplayTaskError as exc:
+            feedback.problems.append(Problem(
+                "replay", f"order {order['id']} ({case}), replaying its history",
+                f"your code raised {type(exc.cause).__name__} while replaying: {exc.cause}.",
+                "workflow code must run the same way on every replay: read nothing but "
+                "its arguments, ctx and the results it awaited"))
     if crashes and feedback.ok:
         for case, order in ORDERS.items():
             baseline = baselines[case]
