@@ -173,10 +173,21 @@ async def Sleeper(ctx: durasim.engine.WorkflowContext, seconds: float) -> str:
 @workflow
 async def LeaveChild(ctx: durasim.engine.WorkflowContext, policy: str, seconds: float) -> str:
     """Start a Sleeper child with ``policy`` (Temporal's enum name) and, once it runs,
-    complete without waiting for it."""
-    await ctx.start_child(Sleeper, seconds, id=f"{ctx.workflow_id}-child",
-                          parent_close_policy=policy.lower()).started
+    complete without waiting for it (``"TERMINATE_SLOW_CHILD"``: a SlowStart child, policy
+    terminate, as recorded in ``parent_close_task_in_flight``)."""
+    child = SlowStart if policy == "TERMINATE_SLOW_CHILD" else Sleeper
+    await ctx.start_child(child, seconds, id=f"{ctx.workflow_id}-child",
+                          parent_close_policy=policy.removesuffix("_SLOW_CHILD").lower()
+                          ).started
     return "parent done"
+
+
+@workflow
+async def SlowStart(ctx: durasim.engine.WorkflowContext, seconds: float) -> str:
+    """The recorded slow child's workflow type: on the real server its first task held the
+    worker for a second (a simulated worker is never held); here it only sleeps."""
+    await ctx.sleep(seconds)
+    return "slept"
 
 
 @workflow
