@@ -200,6 +200,16 @@ class WorkflowTasks:
         ex.speculative = False
         return _transient_specs(ex.wt_attempt)[:2 if started else 1]
 
+    @classmethod
+    def _ending(cls, ex: Execution) -> tuple[list[Spec], int, int]:
+        """The started task in flight is ending (timed out, refused): the events to write
+        before the one that ends it, and the (scheduled, started) ids it points at, which
+        for a speculative task are the ids the worker was shown, written now."""
+        written = cls._write_speculative(ex, started=True)
+        if written:
+            return written, len(ex.events) + 1, len(ex.events) + 2
+        return written, ex.wt_scheduled, ex.wt_started
+
     def timed_out(self, ex: Execution, scheduled: int, started: int) -> None:
         """The worker did not answer in time: write that (unless transient), go again."""
         if ex.wt_scheduled != scheduled or ex.wt_started != started:
@@ -208,10 +218,8 @@ class WorkflowTasks:
         if ex.failing:
             self._retry(ex, ex.wt_attempt + 1)
             return
+        written, scheduled, started = self._ending(ex)
         ex.wt_started = 0
-        written = self._write_speculative(ex, started=True)
-        if written:  # the ids the worker was shown are the ones written now
-            scheduled, started = len(ex.events) + 1, len(ex.events) + 2
         self.server.write(ex, [*written, (E.WORKFLOW_TASK_TIMED_OUT, {
             "scheduledEventId": scheduled, "startedEventId": started,
             "timeoutType": "TIMEOUT_TYPE_START_TO_CLOSE"}), *take_buffered(ex)])
@@ -313,9 +321,7 @@ class WorkflowTasks:
             ex.sticky = None
             self._retry(ex, ex.wt_attempt + 1)
             return
-        written = self._write_speculative(ex, started=True)
-        if written:  # a speculative task's events come first, as when it times out
-            ex.wt_scheduled, ex.wt_started = len(ex.events) + 1, len(ex.events) + 2
+        written, ex.wt_scheduled, ex.wt_started = self._ending(ex)
         self._write_failure(ex, written, UNHANDLED_COMMAND,
                             {"message": "UnhandledCommand", "serverFailureInfo": {}},
                             counted=False)

@@ -212,6 +212,33 @@ def test_a_retried_task_that_closes_is_refused_without_losing_the_signal() -> No
     assert history[3].attributes["cause"] != UNHANDLED  # only the bug's failure is written
 
 
+def test_a_refused_speculative_task_is_written_before_its_failure() -> None:
+    """An update's speculative task that closes the run while a signal waits: its
+    Scheduled and Started are written first, so the failure points at real events (as
+    for a speculative task that times out or is terminated)."""
+    rig = ServerRig().boot()
+    workflow_id, _ = rig.start(workflow_type="CloseWithNews")
+    rig.worker.complete_task(rig.next("WorkflowTask"), C.StartTimer("1", 60.0))
+    rig.wait(1.0)
+    rig.net.send("worker", "server", "Update", {"workflow_id": workflow_id, "request_id": "u1",
+                                                "name": "set", "args": [1], "seq": 1})
+    speculative = rig.next("WorkflowTask")
+    assert speculative["speculative"]
+    rig.net.send("worker", "server", "Signal", {"workflow_id": workflow_id, "name": "nudge",
+                                                "args": [NEWS], "request_id": "s1", "seq": 2})
+    rig.wait(0.1)
+    rig.worker.complete_task(speculative, C.CompleteWorkflow([]))
+    rig.next("WorkflowTask")
+    history = rig.history(workflow_id)
+    assert types(history)[4:] == [
+        E.TIMER_STARTED, E.WORKFLOW_TASK_SCHEDULED, E.WORKFLOW_TASK_STARTED,
+        E.WORKFLOW_TASK_FAILED, E.WORKFLOW_EXECUTION_SIGNALED, E.WORKFLOW_TASK_SCHEDULED,
+        E.WORKFLOW_TASK_STARTED]
+    assert failed_task(history) == {
+        "scheduledEventId": 6, "startedEventId": 7, "cause": UNHANDLED,
+        "message": "UnhandledCommand", "serverFailureInfo": {}}
+
+
 @pytest.mark.parametrize("name", ["signal_during_completing_task",
                                   "signal_during_failing_task",
                                   "signal_during_continue_as_new_task",
