@@ -22,6 +22,7 @@ from durasim.engine import commands as C
 from durasim.engine.history import HistoryEvent, make_failure
 from durasim.faults import Crash, DelayMessage
 from tests.engine.server_rig import ServerRig
+from tests.fixtures.recorded import unhandled_workflows as sdk
 
 E = EventType
 RECORDED = Path(__file__).parent.parent / "fixtures" / "recorded"
@@ -157,6 +158,17 @@ def test_code_that_ignores_the_signal_closes_in_the_next_task() -> None:
                           requests=[Signal("nudge", NEWS, at=SIGNAL_AT)])
     assert (run.status, run.result, run.unfired) == ("completed", "done", [])
     assert run.history.event_types() == real.event_types()
+
+
+@pytest.mark.parametrize(("name", "how"), [("signal_during_completing_task", "complete"),
+                                          ("signal_during_failing_task", "fail")])
+def test_the_recorded_sdk_code_on_durasim_writes_the_recorded_history(name: str,
+                                                                      how: str) -> None:
+    run = durasim.execute(sdk.CloseWithNews.run, how, [], faults=[delayed_close()],
+                          requests=[Signal("nudge", NEWS, at=SIGNAL_AT)])
+    assert run.unfired == []
+    assert run.history.event_types() == load(name).event_types()
+    assert failed_task(list(run.history)) == failed_task(list(load(name)))
 
 
 def test_an_activity_completed_during_the_closing_task_is_not_dropped() -> None:
