@@ -41,7 +41,7 @@ def load(name: str) -> History:
 @durasim.workflow
 async def CloseWithNews(ctx: durasim.engine.WorkflowContext, how: str,
                         before: list[str]) -> Any:
-    """``record_unhandled.CloseWithNews``: close at once (``how``), with the signals seen."""
+    """``unhandled_workflows.CloseWithNews``: close at once (``how``), with the signals seen."""
     seen: list[str] = []
     ctx.signal(seen.append, name="nudge")
     if how == "next run":
@@ -56,7 +56,7 @@ async def CloseWithNews(ctx: durasim.engine.WorkflowContext, how: str,
 
 @durasim.workflow
 async def CloseIgnoringNews(ctx: durasim.engine.WorkflowContext) -> str:
-    """``record_unhandled.CloseIgnoringNews``: no handler for the signal."""
+    """``unhandled_workflows.CloseIgnoringNews``: no handler for the signal."""
     return "done"
 
 
@@ -68,7 +68,7 @@ async def report() -> str:
 
 @durasim.workflow
 async def CloseBesideActivity(ctx: durasim.engine.WorkflowContext) -> str:
-    """``record_unhandled.CloseBesideActivity``: start ``report``, close on ``close``."""
+    """``unhandled_workflows.CloseBesideActivity``: start ``report``, close on ``close``."""
     ctx.start_activity(report, start_to_close=5)
     await ctx.wait_signal("close")
     return "closed without waiting for the report"
