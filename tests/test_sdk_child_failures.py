@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 
 import durasim
-from durasim.engine import Cancel, Terminate, WorkflowRun
+from durasim.engine import WorkflowRun
 from tests.engine.test_child_failures import (
-    REASON,
     RECORDED,
     comparable,
     failures,
     raw_events,
+    recorder_runs,
 )
 
 pytest.importorskip("temporalio", reason="the Temporal SDK (the 'temporal' extra) is needed")
@@ -32,16 +32,7 @@ from temporalio.exceptions import ChildWorkflowError
 
 from tests.fixtures.recorded import closing_workflows as sdk
 
-RUNS = {  # recording -> how the recorder ran the SDK parent
-    "child_failed_uncaught": lambda: durasim.execute(sdk.FailWithFailedChild,
-                                                     id="child_failed_uncaught"),
-    "child_cancelled_uncaught": lambda: durasim.execute(
-        sdk.FailWithChild, 60.0, id="child_cancelled_uncaught",
-        requests=[Cancel(at=1.0, workflow_id="child_cancelled_uncaught-child")]),
-    "child_terminated_uncaught": lambda: durasim.execute(
-        sdk.FailWithChild, 60.0, id="child_terminated_uncaught",
-        requests=[Terminate(REASON, at=1.0, workflow_id="child_terminated_uncaught-child")]),
-}
+RUNS = recorder_runs(sdk.FailWithFailedChild, sdk.FailWithChild)
 
 
 @pytest.mark.parametrize("name", RUNS)

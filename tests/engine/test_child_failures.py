@@ -15,6 +15,7 @@ child's run id differ).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,16 +60,24 @@ async def FailWithTimedChild(ctx: WorkflowContext, seconds: float, timeout: floa
     return result
 
 
-RUNS = {  # recording -> how durasim runs it
-    "child_failed_uncaught": lambda: durasim.execute(FailWithFailedChild,
-                                                     id="child_failed_uncaught"),
-    "child_cancelled_uncaught": lambda: durasim.execute(
-        wf.FailWithChild, 60.0, id="child_cancelled_uncaught",
-        requests=[Cancel(at=1.0, workflow_id="child_cancelled_uncaught-child")]),
-    "child_terminated_uncaught": lambda: durasim.execute(
-        wf.FailWithChild, 60.0, id="child_terminated_uncaught",
-        requests=[Terminate(REASON, at=1.0, workflow_id="child_terminated_uncaught-child")]),
-}
+def recorder_runs(failed_child_parent: Any, waiting_parent: Any
+                  ) -> dict[str, Callable[[], WorkflowRun]]:
+    """Each recording -> how durasim runs it as record_closing.py ran it, with these
+    parents (durasim's own workflows here, the recorder's SDK classes elsewhere)."""
+    return {
+        "child_failed_uncaught": lambda: durasim.execute(failed_child_parent,
+                                                         id="child_failed_uncaught"),
+        "child_cancelled_uncaught": lambda: durasim.execute(
+            waiting_parent, 60.0, id="child_cancelled_uncaught",
+            requests=[Cancel(at=1.0, workflow_id="child_cancelled_uncaught-child")]),
+        "child_terminated_uncaught": lambda: durasim.execute(
+            waiting_parent, 60.0, id="child_terminated_uncaught",
+            requests=[Terminate(REASON, at=1.0,
+                                workflow_id="child_terminated_uncaught-child")]),
+    }
+
+
+RUNS = recorder_runs(FailWithFailedChild, wf.FailWithChild)
 ALL = [*RUNS, "child_timed_out_uncaught"]
 WORKFLOWS = {"child_failed_uncaught": FailWithFailedChild,
              "child_cancelled_uncaught": wf.FailWithChild,
