@@ -251,27 +251,6 @@ class StartChild(Command):
 
 
 @dataclass(frozen=True, slots=True)
-class RequestCancelExternal(Command):
-    """Ask the server to cancel a child (see :mod:`durasim.engine.child_cancel`)."""
-
-    name: ClassVar[str] = "RequestCancelExternalWorkflowExecution"
-    event_type: ClassVar[EventType] = E.REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED
-    workflow_id: str
-    run_id: str
-
-    def attributes(self) -> dict[str, Any]:
-        execution = {"workflowId": self.workflow_id, "runId": self.run_id}
-        return {"namespace": "default", "workflowExecution": execution, "childWorkflowOnly": True}
-
-    def matches(self, event: HistoryEvent) -> bool:
-        target = event.attributes.get("workflowExecution") or {}
-        return event.event_type is self.event_type and target.get("workflowId") == self.workflow_id
-
-    def key_text(self) -> str:
-        return self.workflow_id
-
-
-@dataclass(frozen=True, slots=True)
 class CompleteWorkflow(Command):
     """Finish the workflow with ``result``."""
 
@@ -371,7 +350,8 @@ class AcceptUpdate(Command):
                                               "args": list(self.args)}}}
 
     def matches(self, event: HistoryEvent) -> bool:
-        return event.event_type is self.event_type and update_id_of(event) == self.update_id
+        return (event.event_type is self.event_type
+                and update_id_of(event) == self.update_id)
 
     def key_text(self) -> str:
         return f"{self.update_name}, {list(self.args)!r}"
@@ -388,11 +368,13 @@ class CompleteUpdate(Command):
     failure: dict[str, Any] | None = None
 
     def attributes(self) -> dict[str, Any]:
-        outcome = {"success": [self.result]} if self.failure is None else {"failure": self.failure}
+        outcome = ({"failure": self.failure} if self.failure is not None
+                   else {"success": [self.result]})
         return {"meta": {"updateId": self.update_id}, "outcome": outcome}
 
     def matches(self, event: HistoryEvent) -> bool:
-        return event.event_type is self.event_type and update_id_of(event) == self.update_id
+        return (event.event_type is self.event_type
+                and update_id_of(event) == self.update_id)
 
     def key_text(self) -> str:
         return f"update {self.update_id}"
@@ -408,8 +390,8 @@ def update_id_of(event: HistoryEvent) -> str | None:
 
 COMMAND_CLASSES: tuple[type[Command], ...] = (
     ScheduleActivity, RequestCancelActivity, StartTimer, CancelTimer, RecordMarker,
-    UpsertSearchAttributes, StartChild, RequestCancelExternal, CompleteWorkflow, FailWorkflow,
-    CancelWorkflow, ContinueAsNew, AcceptUpdate, CompleteUpdate)
+    UpsertSearchAttributes, StartChild, CompleteWorkflow, FailWorkflow, CancelWorkflow,
+    ContinueAsNew, AcceptUpdate, CompleteUpdate)
 COMMAND_EVENTS: frozenset[EventType] = frozenset(c.event_type for c in COMMAND_CLASSES)
 """History events that record a command."""
 
@@ -429,22 +411,22 @@ def command_events_after(events: Sequence[HistoryEvent], start: int) -> list[His
 def describe_event(event: HistoryEvent) -> str:
     """``ActivityTaskScheduled(withdraw, ['alice', 25])``: how errors name an event."""
     a, t = event.attributes, event.event_type
-    if t in (E.ACTIVITY_TASK_SCHEDULED, E.START_CHILD_WORKFLOW_EXECUTION_INITIATED):
-        key = f"{a.get('activityType', a.get('workflowType'))}, {a.get('input', [])!r}"
+    if t is E.ACTIVITY_TASK_SCHEDULED:
+        key = f"{a.get('activityType')}, {a.get('input', [])!r}"
     elif t is E.TIMER_STARTED:
         key = f"{float(a.get('startToFireTimeout', 0.0))}"
     elif t in (E.TIMER_CANCELED, E.TIMER_FIRED):
         key = f"timer {a.get('timerId')}"
     elif t is E.MARKER_RECORDED:
         key = f"{a.get('markerName')}, {a.get('details', {})!r}"
+    elif t is E.START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+        key = f"{a.get('workflowType')}, {a.get('input', [])!r}"
     elif t is E.WORKFLOW_EXECUTION_COMPLETED:
         key = f"{a.get('result')!r}"
     elif t is E.WORKFLOW_EXECUTION_FAILED:
         key = f"{(a.get('failure') or {}).get('message')!r}"
     elif t is E.ACTIVITY_TASK_CANCEL_REQUESTED:
         key = f"event {a.get('scheduledEventId')}"
-    elif t is E.REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
-        key = f"{(a.get('workflowExecution') or {}).get('workflowId')}"
     else:
         key = f"{a.get('input', [])!r}" if "input" in a else ""
     return f"{t.value}({key})"

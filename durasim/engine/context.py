@@ -72,19 +72,14 @@ class ChildFuture(Future):
     not start resolves both with the error.
     """
 
-    __slots__ = ("cancel_sent", "run_id", "started")
-    outlives_cancel = True  # cancelling the wait asks the server to cancel the child
+    __slots__ = ("started",)
 
     def __init__(self) -> None:
         super().__init__()
         self.started = Future()
-        self.run_id = ""
-        self.cancel_sent = False
 
     def resolve(self, value: Any = None, error: BaseException | None = None) -> None:
         if error is None and not self.started.done:
-            if isinstance(value, dict):  # the child's workflowExecution
-                self.run_id = str(value.get("runId") or "")
             self.started.resolve()  # step one: the child's run exists
             return
         self.started.resolve(error=error)
@@ -303,8 +298,8 @@ class WorkflowContext:
         instance.workflow_definitions[definition.name] = definition
         child_id = id or f"{instance.workflow_id}-child-{number}"
         future = ChildFuture()
-        instance.start_command(C.StartChild(child_id, definition.name, args,
-                                            instance.task_queue, policy), future)
+        instance.issue(C.StartChild(child_id, definition.name, args, instance.task_queue,
+                                    policy), future)
         return future
 
     async def child(self, workflow: Any, *args: Any, id: str | None = None,

@@ -122,12 +122,12 @@ def _apply(server: Server, child: Execution, initiated: dict[str, Any],
     policy = initiated.get("parentClosePolicy", POLICIES["terminate"])
     if policy == POLICIES["terminate"]:
         terminate(server, child, REASON, IDENTITY)
-    elif policy == POLICIES["request_cancel"] and not cancel_requested(child):
+    elif policy == POLICIES["request_cancel"] and not _cancel_requested(child):
         server.wake(child, [(E.WORKFLOW_EXECUTION_CANCEL_REQUESTED, {
             "externalWorkflowExecution": parent, "identity": IDENTITY})])
 
 
-def cancel_requested(ex: Execution) -> bool:
+def _cancel_requested(ex: Execution) -> bool:
     return any(e.event_type is E.WORKFLOW_EXECUTION_CANCEL_REQUESTED for e in ex.events) or any(
         spec[0] is E.WORKFLOW_EXECUTION_CANCEL_REQUESTED for spec in ex.buffered)
 

@@ -27,7 +27,6 @@ from durasim.engine.activation import (
     calling_line,
     waiting_frames,
 )
-from durasim.engine.child_cancel import ends_cancelled, request_cancel
 from durasim.engine.commands import COMMAND_EVENTS, Command, command_events_after, describe_event
 from durasim.engine.deadlock import DeadlockError, watched
 from durasim.engine.definitions import WorkflowDefinition
@@ -152,20 +151,20 @@ class WorkflowInstance:
             self._timers[command.timer_id] = issued
         return issued
 
-    def start_command(self, command: Command, future: Future | None = None) -> Future:
-        """Issue ``command`` with a future (``future``, or a new one) for its outcome;
-        cancelling the wait cancels it."""
-        future = future or Future()
+    def start_command(self, command: Command) -> Future:
+        """Issue ``command`` with a future for its outcome; cancelling the wait cancels it."""
+        future = Future()
         issued = self.issue(command, future)
-        if isinstance(command, C.StartTimer | C.ScheduleActivity | C.StartChild):
+        if isinstance(command, C.StartTimer | C.ScheduleActivity):
             future.on_cancel = lambda: self._cancel(issued)
         return future
 
     def _cancel(self, issued: Issued) -> None:
-        """Cancel a timer, an activity or a child the code no longer waits for: a command
-        still unsent (issued in this activation) is withdrawn, as Temporal's SDKs do;
-        otherwise CancelTimer, RequestCancelActivityTask, or for a child a request whose
-        outcome the wait goes on for (:mod:`~durasim.engine.child_cancel`)."""
+        """Cancel a timer or an activity the code no longer waits for.
+
+        A command still unsent (issued in this very activation) is simply withdrawn, as
+        Temporal's SDKs do; otherwise CancelTimer or RequestCancelActivityTask follows.
+        """
         future = issued.future
         if future is None or future.done:
             return
@@ -173,12 +172,10 @@ class WorkflowInstance:
         if issued in self._new and issued.event_id == 0:
             self._new.remove(issued)
             self._unmatched.remove(issued)
-        elif isinstance(command, C.StartChild):
-            request_cancel(self, command, future)
-            return
+        elif isinstance(command, C.StartTimer):
+            self.issue(C.CancelTimer(command.timer_id))
         else:
-            self.issue(C.CancelTimer(command.timer_id) if isinstance(command, C.StartTimer)
-                       else C.RequestCancelActivity(issued.event_id))
+            self.issue(C.RequestCancelActivity(issued.event_id))
         if isinstance(command, C.StartTimer):
             self._timers.pop(command.timer_id, None)
         future.resolve(error=CancelledError(f"{command.describe()} was cancelled"))
@@ -348,7 +345,7 @@ class WorkflowInstance:
         elif isinstance(error, ContinueAsNewError):
             self._finish(C.ContinueAsNew(self.definition.name, self.task_queue,
                                          tuple(error.args_for_next_run)))
-        elif ends_cancelled(error, self.cancel_requested):
+        elif isinstance(error, CancelledError):
             self._finish(C.CancelWorkflow())
         elif fails_workflow(error):
             self._finish(C.FailWorkflow(failure_of(error)))
@@ -421,8 +418,7 @@ class WorkflowInstance:
             self._resolve_command(a["scheduledEventId"], error=CancelledError(
                 "the activity was cancelled"))
         elif t in (E.CHILD_WORKFLOW_EXECUTION_STARTED, E.CHILD_WORKFLOW_EXECUTION_COMPLETED):
-            self._resolve_command(a["initiatedEventId"], value=a.get(  # ChildFuture: its run,
-                "workflowExecution" if t is E.CHILD_WORKFLOW_EXECUTION_STARTED else "result"))
+            self._resolve_command(a["initiatedEventId"], value=a.get("result"))  # ChildFuture
         elif t in _RESOLVING:  # a child that failed, could not start, or ended otherwise
             issued = self._by_event.get(a["initiatedEventId"])
             command = issued.command if issued is not None else None

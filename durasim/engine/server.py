@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from durasim.core import Event, NodeCrashed, Simulation
-from durasim.engine import child_cancel, parent_close
 from durasim.engine import commands as C
+from durasim.engine import parent_close
 from durasim.engine.activity_tasks import ActivityTasks
 from durasim.engine.execution import (
     CHILD_CLOSED,
@@ -108,7 +108,6 @@ class Server:
         self.requests.waiting = {}
         recover(self)
         parent_close.recover(self)
-        child_cancel.recover(self)
         if node.incarnation > 1:
             for worker in dict.fromkeys((self.worker, self.activity_worker)):
                 self.net.send(node.name, worker, "ServerUp", None)
@@ -305,8 +304,6 @@ class Server:
             self.activities.cancel(ex, a["scheduledEventId"], event.event_id)
         elif t is E.WORKFLOW_EXECUTION_UPDATE_COMPLETED:
             self.requests.written(event)
-        elif t is E.REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
-            child_cancel.requested(self, ex, event)
         elif t is E.START_CHILD_WORKFLOW_EXECUTION_INITIATED and parent_close.may_start(ex):
             ex.children[a["workflowId"]] = event.event_id
             self.start_child(ex, event.event_id, a)

@@ -27,9 +27,6 @@ class Future:
     """
 
     __slots__ = ("_callbacks", "done", "error", "on_cancel", "value")
-    outlives_cancel = False
-    """True for a wait that cancelling does not end: ``on_cancel`` asks for what is
-    awaited to be cancelled, and the waiter gets its outcome (a child workflow)."""
 
     def __init__(self) -> None:
         self.done = False
@@ -151,13 +148,6 @@ class Tasks:
                     abandoned, task.cancelled_wait = task.cancelled_wait, None
                     if abandoned is not None and abandoned.on_cancel is not None:
                         abandoned.on_cancel()  # inside the activation: it may issue commands
-                        if abandoned.outlives_cancel:  # no error: the wait goes on
-                            task.throw = None
-                            if abandoned.done:
-                                ready.append(task)
-                            else:  # (its wake-up is still registered)
-                                task.waiting_on = abandoned
-                            continue
                         if ready:  # what that woke (a gather's branches) is cancelled first,
                             ready.append(task)  # as asyncio does (gather_cancelled_with_cleanup)
                             continue
