@@ -5,7 +5,9 @@ code that built it in memory. Every reader must either work or say in one line w
 wrong and where: loading, the history table (text and HTML), writing JSON back, and the
 Replayer. The only exceptions allowed out are :class:`HistoryFormatError` (the history
 is malformed or impossible) and, from the Replayer on a well-formed history that the
-workflow code does not fit, :class:`NondeterminismError`.
+workflow code does not fit, :class:`NondeterminismError` (other commands) or
+:class:`ReplayTaskError` (the code raised on the history's inputs, e.g. an argument
+damaged into ``null``).
 
 The attacks start from every history recorded on a real Temporal server in
 ``tests/fixtures`` and from histories the engine wrote for a few programs (activities
@@ -33,7 +35,7 @@ from durasim.engine.api import execute
 from durasim.engine.definitions import workflow_definition
 from durasim.engine.history import History, HistoryEvent
 from durasim.engine.replayer import Replayer
-from durasim.errors import HistoryFormatError, NondeterminismError
+from durasim.errors import HistoryFormatError, NondeterminismError, ReplayTaskError
 from durasim.faults import Crash, FailActivity
 from durasim.strategies import (
     ActivityStep,
@@ -140,7 +142,7 @@ def read_everything(history: History) -> None:
     assert History.from_temporal_json(text) == history
     try:
         REPLAYER.replay(history)
-    except NondeterminismError as error:
+    except (NondeterminismError, ReplayTaskError) as error:
         assert str(error) and "\n" not in str(error)
         raise
 
@@ -156,6 +158,8 @@ def attack(read: Callable[[], History]) -> str:
         read_everything(history)
     except NondeterminismError:
         return "nondeterminism"
+    except ReplayTaskError:
+        return "code raised"
     return "replayed"
 
 
@@ -243,6 +247,10 @@ def test_histories_built_in_memory_are_checked_before_replay() -> None:
             return
         except NondeterminismError:
             outcomes["nondeterminism"] += 1
+            return
+        except ReplayTaskError as error:
+            assert "\n" not in str(error), str(error)[:300]
+            outcomes["code raised"] += 1
             return
         outcomes[attack(lambda: History.from_temporal_json(history.to_temporal_json()))] += 1
 
