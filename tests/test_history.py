@@ -454,6 +454,11 @@ MALFORMED = {
     "a lone surrogate in a payload": (
         _set((*_PAYLOAD, "data"), base64.b64encode(b'{"who": "\\udc00"}').decode()), 4,
         f"{_ATTRS}.input.payloads[0].data.who"),
+    "a bare NaN for a run id": (_set(("events", 0, "workflowExecutionStartedEventAttributes",
+                                      "originalExecutionRunId"), float("nan")), 0,
+                                "originalExecutionRunId: nan is not a JSON number"),
+    "a bare Infinity for an attempt": (_set(("events", 4, _ATTRS, "attempt"), float("inf")),
+                                       4, f"{_ATTRS}.attempt: inf is not a JSON number"),
 }
 
 

@@ -221,7 +221,7 @@ _HAS_INPUT = frozenset({
 def _decode_event(obj: Any, index: int) -> tuple[int, EventType, int, dict[str, Any]]:
     """One JSON event -> (id, type, eventTime in ns, decoded attributes)."""
     obj = expect(obj, dict, "an event object")
-    check_text(obj)
+    check_text(obj, finite=True)
     for key in ("eventId", "eventType", "eventTime"):
         if key not in obj:
             raise FieldError(key, "missing")

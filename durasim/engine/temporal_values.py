@@ -15,6 +15,7 @@ import base64
 import binascii
 import copy
 import json
+import math
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -82,9 +83,12 @@ def field(obj: dict[str, Any], key: str, decode: Callable[[Any], Any], default: 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def check_text(value: Any) -> None:
+def check_text(value: Any, *, finite: bool = False) -> None:
     """Refuse text that is not Unicode: a lone surrogate, which JSON's ``\\ud800`` escapes
-    can spell but UTF-8 (Temporal's wire format, a terminal, a file) cannot.
+    can spell but UTF-8 (Temporal's wire format, a terminal, a file) cannot; with
+    ``finite``, also a bare NaN or Infinity, which Python's json module reads but no JSON
+    Temporal writes holds outside a payload (and NaN is not equal to itself, so nothing
+    holding it survives a round trip).
 
     Raises:
         FieldError: naming the path to the first such string (a key or a value).
@@ -97,15 +101,17 @@ def check_text(value: Any) -> None:
         for key, item in value.items():
             check_text(key)  # a bad key: the message shows it, the path ends above it
             try:
-                check_text(item)
+                check_text(item, finite=finite)
             except FieldError as bad:
                 raise bad.under(key) from None
     elif isinstance(value, list):
         for index, item in enumerate(value):
             try:
-                check_text(item)
+                check_text(item, finite=finite)
             except FieldError as bad:
                 raise bad.under(f"[{index}]") from None
+    elif finite and isinstance(value, float) and not math.isfinite(value):
+        raise FieldError("", f"{value!r} is not a JSON number (Temporal writes none)")
 
 
 def _b64(text: Any) -> bytes:
