@@ -50,7 +50,6 @@ RETRY_BACKOFF = 5.0
 """From attempt 4 on, a retried task's timeout grows by this, doubling each attempt."""
 RETRY_BACKOFF_CAP = 600.0
 """... up to ten minutes (Temporal's server)."""
-UNHANDLED_COMMAND = "WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND"
 
 POLL_DELAY = 0.05
 """Up to this many seconds pass before a worker's poll picks up a scheduled task (drawn
@@ -200,16 +199,6 @@ class WorkflowTasks:
         ex.speculative = False
         return _transient_specs(ex.wt_attempt)[:2 if started else 1]
 
-    @classmethod
-    def _ending(cls, ex: Execution) -> tuple[list[Spec], int, int]:
-        """The started task in flight is ending (timed out, refused): the events to write
-        before the one that ends it, and the (scheduled, started) ids it points at, which
-        for a speculative task are the ids the worker was shown, written now."""
-        written = cls._write_speculative(ex, started=True)
-        if written:
-            return written, len(ex.events) + 1, len(ex.events) + 2
-        return written, ex.wt_scheduled, ex.wt_started
-
     def timed_out(self, ex: Execution, scheduled: int, started: int) -> None:
         """The worker did not answer in time: write that (unless transient), go again."""
         if ex.wt_scheduled != scheduled or ex.wt_started != started:
@@ -218,8 +207,10 @@ class WorkflowTasks:
         if ex.failing:
             self._retry(ex, ex.wt_attempt + 1)
             return
-        written, scheduled, started = self._ending(ex)
         ex.wt_started = 0
+        written = self._write_speculative(ex, started=True)
+        if written:  # the ids the worker was shown are the ones written now
+            scheduled, started = len(ex.events) + 1, len(ex.events) + 2
         self.server.write(ex, [*written, (E.WORKFLOW_TASK_TIMED_OUT, {
             "scheduledEventId": scheduled, "startedEventId": started,
             "timeoutType": "TIMEOUT_TYPE_START_TO_CLOSE"}), *take_buffered(ex)])
@@ -241,9 +232,6 @@ class WorkflowTasks:
             ex.sticky = p["incarnation"]  # a refused update: no trace in the history
             server.requests.flush_queries(ex)
             self._next_for_updates(ex)
-            return
-        if _closes_before_news(ex, commands):
-            self._unhandled_command(ex)
             return
         specs: list[Spec] = []
         if ex.failing or ex.speculative:  # a retried or speculative task is written now
@@ -304,39 +292,12 @@ class WorkflowTasks:
         ex = server.executions.get((p["workflow_id"], p["run_id"]))
         if ex is None or ex.wt_scheduled != p["scheduled"] or not ex.wt_started or ex.failing:
             return
-        # a failure on a sticky queue is not counted: back to the normal queue as attempt 1
-        self._write_failure(ex, [], p["cause"], p["failure"], counted=not ex.wt_sticky)
-
-    def _unhandled_command(self, ex: Execution) -> None:
-        """The task closes the run, but news it has not seen arrived while it ran: the
-        server refuses the whole completion (none of its commands is written) and hands
-        the workflow a new task with the news, as Temporal's does (recorded:
-        ``signal_during_*_task.json``, ``activity_completed_during_closing_task.json``).
-
-        The new task is not a retry (attempt 1, on the normal queue); only a transient
-        attempt, whose events are never written, stays transient and counts on
-        (Temporal's ``failWorkflowTask``; not recorded).
-        """
-        if ex.failing:
-            ex.sticky = None
-            self._retry(ex, ex.wt_attempt + 1)
-            return
-        written, ex.wt_scheduled, ex.wt_started = self._ending(ex)
-        self._write_failure(ex, written, UNHANDLED_COMMAND,
-                            {"message": "UnhandledCommand", "serverFailureInfo": {}},
-                            counted=False)
-
-    def _write_failure(self, ex: Execution, written: list[Spec], cause: str,
-                       failure: dict[str, Any], *, counted: bool) -> None:
-        """Write WorkflowTaskFailed and what arrived meanwhile, then the next task: a
-        retry (attempt 2, transient) if the failure ``counted``, else attempt 1."""
-        server = self.server
-        specs: list[Spec] = [*written, (E.WORKFLOW_TASK_FAILED, {
+        specs: list[Spec] = [(E.WORKFLOW_TASK_FAILED, {
             "scheduledEventId": ex.wt_scheduled, "startedEventId": ex.wt_started,
-            "cause": cause, "failure": failure, "identity": IDENTITY}),
+            "cause": p["cause"], "failure": p["failure"], "identity": IDENTITY}),
             *take_buffered(ex)]
         ex.sticky = None
-        if not counted:
+        if ex.wt_sticky:  # not counted: back to the normal queue as attempt 1
             server.write(ex, [*specs, wt_scheduled_spec()])
             ex.wt_scheduled, ex.wt_started = len(ex.events), 0
             self.dispatch(ex)
@@ -352,23 +313,6 @@ class WorkflowTasks:
         ex.wt_scheduled, ex.wt_started = TRANSIENT, 0
         self.server.save_state(ex)
         self.dispatch(ex)
-
-
-def _closes_before_news(ex: Execution, commands: list[C.Command]) -> bool:
-    """Do the commands close the run while events the task has not seen wait?
-
-    A TimerFired does not count if the task cancels that timer before it closes: the
-    cancellation drops it (``requests._unfire``), as Temporal's server does.
-    """
-    cancelled: set[str] = set()
-    for command in commands:
-        if isinstance(command, C.CancelTimer):
-            cancelled.add(command.timer_id)
-        elif command.closes_workflow:
-            return any(spec[0] is not E.TIMER_FIRED
-                       or str(spec[1].get("timerId")) not in cancelled
-                       for spec in ex.buffered)
-    return False
 
 
 def take_buffered(ex: Execution) -> list[Spec]:
